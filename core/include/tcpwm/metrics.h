@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* The metric values the core keeps: plain counters, two gauges and two
+ * fixed-bucket histograms. A tcpwm_metrics is a value type: copying it is
+ * a consistent snapshot (what scrapes and --timeline render). */
+#ifndef TCPWM_METRICS_H
+#define TCPWM_METRICS_H
+
+#include <stdint.h>
+
+#include "tcpwm/decode.h"
+
+/* Why a flow left the table before it closed. Label values of
+ * tcp_monitor_flows_evicted_total{reason}. */
+#define TCPWM_EVICT_MAP(XX)            \
+    XX(MAX_FLOWS, "max_flows")         \
+    XX(IDLE, "idle")
+
+typedef enum tcpwm_evict_reason {
+#define TCPWM__EV_ENUM(name, label) TCPWM_EVICT_##name,
+    TCPWM_EVICT_MAP(TCPWM__EV_ENUM)
+#undef TCPWM__EV_ENUM
+    TCPWM_EVICT__COUNT
+} tcpwm_evict_reason;
+
+const char *tcpwm_evict_label(tcpwm_evict_reason r);
+
+/* Gap sizes in bytes: upper bounds 64, 128, ... 16 MiB (2^6 .. 2^24),
+ * then +Inf. */
+#define TCPWM_GAP_BUCKETS 19
+/* Hole-fill times: 100 us to 10 s in 1-2.5-5 steps, then +Inf. Stored in
+ * nanoseconds so that bucketing and sums are exact integers. */
+#define TCPWM_FILL_BUCKETS 16
+
+extern const uint64_t tcpwm_gap_bounds[TCPWM_GAP_BUCKETS];   /* bytes */
+extern const int64_t tcpwm_fill_bounds_ns[TCPWM_FILL_BUCKETS]; /* ns */
+
+typedef struct tcpwm_hist_gap {
+    uint64_t bucket[TCPWM_GAP_BUCKETS]; /* non-cumulative counts per bucket */
+    uint64_t inf;                       /* observations above the last bound */
+    uint64_t count;
+    uint64_t sum;                       /* bytes */
+} tcpwm_hist_gap;
+
+typedef struct tcpwm_hist_fill {
+    uint64_t bucket[TCPWM_FILL_BUCKETS];
+    uint64_t inf;
+    uint64_t count;
+    int64_t sum_ns;
+} tcpwm_hist_fill;
+
+void tcpwm_hist_gap_observe(tcpwm_hist_gap *h, uint64_t bytes);
+/* Negative durations (capture time going backwards) are observed as 0. */
+void tcpwm_hist_fill_observe(tcpwm_hist_fill *h, int64_t ns);
+
+typedef struct tcpwm_metrics {
+    /* Counters. */
+    uint64_t packets;            /* frames handed to the core */
+    uint64_t tcp_packets;        /* frames that decoded to a TCP segment */
+    uint64_t global_tcp_packets; /* ... between two global unicast addresses */
+    uint64_t missing;            /* sequence jumped past `next`: a hole opened */
+    uint64_t duplicate;          /* data entirely at or below `next`, no hole touched */
+    uint64_t out_of_order;       /* data filled (part of) an open hole */
+    uint64_t capture_gap;        /* holes the receiver ACKed but we never saw */
+    uint64_t keepalive;
+    uint64_t zero_window_probe;
+    uint64_t zero_window;
+    uint64_t window_shrink;
+    uint64_t right_edge_retreat;
+    uint64_t scale_unknown;      /* window-analyzed packets with unknown scale */
+    uint64_t conn_opened;
+    uint64_t conn_closed;
+    uint64_t holes_forgotten;    /* holes dropped by the per-direction cap */
+    uint64_t evicted[TCPWM_EVICT__COUNT];
+    uint64_t decode_errors[TCPWM_DE__COUNT];
+    /* Gauges. */
+    uint64_t active_connections;
+    uint64_t current_window;     /* scaled window of the latest analyzed packet */
+    /* Histograms. */
+    tcpwm_hist_gap gap;
+    tcpwm_hist_fill fill;
+} tcpwm_metrics;
+
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor: decoded segments in, per-packet verdicts and metrics out.
+ * It owns the flow table and the per-direction sequence and window
+ * analysis described in docs/semantics.md. Single-threaded; no clock (all
+ * time is capture time handed in with each segment), no I/O. */
+#ifndef TCPWM_MONITOR_H
+#define TCPWM_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpwm/decode.h"
+#include "tcpwm/metrics.h"
+#include "tcpwm/segment.h"
+
+typedef enum tcpwm_scope {
+    TCPWM_SCOPE_GLOBAL = 0, /* analyze only global-unicast <-> global-unicast */
+    TCPWM_SCOPE_ALL,        /* analyze every TCP packet */
+} tcpwm_scope;
+
+typedef struct tcpwm_config {
+    tcpwm_scope scope;
+    uint32_t max_flows;        /* flow-table cap; LRU eviction beyond it */
+    uint32_t max_holes;        /* open holes kept per direction (1..255) */
+    uint32_t max_holes_total;  /* hole records across all flows */
+    int64_t idle_timeout_ns;   /* open flows idle this long (capture time) leave */
+    int64_t closed_linger_ns;  /* closed flows stay this long for late packets */
+    uint64_t hash_seed;        /* flow-hash seed; results never depend on it */
+} tcpwm_config;
+
+#define TCPWM_DEFAULT_MAX_FLOWS (1u << 20)
+#define TCPWM_DEFAULT_MAX_HOLES 32u
+#define TCPWM_DEFAULT_IDLE_NS (300 * 1000000000LL)
+#define TCPWM_DEFAULT_LINGER_NS (10 * 1000000000LL)
+
+void tcpwm_config_default(tcpwm_config *c);
+
+/* Verdict of the sequence analysis for one packet (docs/semantics.md). */
+#define TCPWM_VERDICT_MAP(XX)                  \
+    XX(NONE, "none")                           \
+    XX(FIRST, "first")                         \
+    XX(IN_ORDER, "in_order")                   \
+    XX(MISSING, "missing")                     \
+    XX(DUPLICATE, "duplicate")                 \
+    XX(OUT_OF_ORDER, "out_of_order")           \
+    XX(KEEPALIVE, "keepalive")                 \
+    XX(ZERO_WINDOW_PROBE, "zero_window_probe") \
+    XX(OLD_ACK, "old_ack")                     \
+    XX(RST, "rst")
+
+typedef enum tcpwm_verdict {
+#define TCPWM__VD_ENUM(name, label) TCPWM_V_##name,
+    TCPWM_VERDICT_MAP(TCPWM__VD_ENUM)
+#undef TCPWM__VD_ENUM
+    TCPWM_V__COUNT
+} tcpwm_verdict;
+
+const char *tcpwm_verdict_label(tcpwm_verdict v);
+
+/* Event bits of one packet (tcpwm_result.events). */
+enum {
+    TCPWM_EV_MISSING = 1u << 0,
+    TCPWM_EV_DUPLICATE = 1u << 1,
+    TCPWM_EV_OUT_OF_ORDER = 1u << 2,
+    TCPWM_EV_KEEPALIVE = 1u << 3,
+    TCPWM_EV_ZERO_WINDOW_PROBE = 1u << 4,
+    TCPWM_EV_CAPTURE_GAP = 1u << 5,   /* this packet's ACK covered unseen holes */
+    TCPWM_EV_WINDOW_SHRINK = 1u << 6,
+    TCPWM_EV_RIGHT_EDGE_RETREAT = 1u << 7,
+    TCPWM_EV_ZERO_WINDOW = 1u << 8,
+    TCPWM_EV_SCALE_UNKNOWN = 1u << 9,
+    TCPWM_EV_CONN_OPENED = 1u << 10,  /* this packet started a connection */
+    TCPWM_EV_CONN_CLOSED = 1u << 11,  /* this packet closed it (RST, 2nd FIN) */
+    TCPWM_EV_HOLE_FORGOTTEN = 1u << 12,
+};
+
+/* Running totals of one flow (both directions). */
+typedef struct tcpwm_flow_stats {
+    uint32_t packets;
+    uint32_t missing, duplicate, out_of_order, capture_gap;
+    uint32_t window_shrink, right_edge_retreat, zero_window;
+    uint32_t min_window;      /* smallest scaled window seen; valid if has_window */
+    bool has_window;
+} tcpwm_flow_stats;
+
+/* A flow as the front ends see it. Endpoint 0 is the side that sent the
+ * first packet the monitor saw of this connection (its SYN, usually). */
+typedef struct tcpwm_flow_view {
+    uint8_t family;
+    uint8_t vlan_count;
+    uint16_t vlan[2];
+    uint8_t addr[2][16];
+    uint16_t port[2];
+    int64_t first_ns, last_ns;
+    bool closed;
+    tcpwm_flow_stats stats;
+} tcpwm_flow_view;
+
+/* What the monitor concluded about one packet. */
+typedef struct tcpwm_result {
+    bool analyzed;          /* false: not TCP, decode error, or out of scope */
+    bool global;            /* both addresses global unicast */
+    uint8_t dir;            /* 0: endpoint 0 -> 1, 1: the reverse */
+    tcpwm_verdict verdict;
+    uint32_t events;        /* TCPWM_EV_* */
+    uint32_t gap_bytes;     /* MISSING: bytes skipped */
+    uint32_t holes_filled;  /* OUT_OF_ORDER: holes touched */
+    int64_t fill_ns;        /* OUT_OF_ORDER: age of the oldest hole touched */
+    uint32_t capture_gaps;  /* CAPTURE_GAP: holes closed by this ACK */
+    bool window_analyzed;   /* the fields below are meaningful */
+    bool scale_known;
+    uint8_t scale;          /* shift applied */
+    uint32_t window;        /* scaled window */
+    int64_t window_delta;   /* change from the previous analyzed window; 0 first */
+    const tcpwm_flow_view *flow; /* valid until the next call; NULL if !analyzed */
+} tcpwm_result;
+
+typedef struct tcpwm_monitor tcpwm_monitor;
+
+/* Called when a flow leaves the table (idle expiry, the closed linger,
+ * eviction at the cap, port reuse), with its final view; not called by
+ * tcpwm_monitor_free (visit the remaining flows with foreach first). */
+typedef void (*tcpwm_flow_end_cb)(void *ctx, const tcpwm_flow_view *flow);
+
+/* 0 or TCPWM_EINVAL / TCPWM_ENOMEM. */
+int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out);
+void tcpwm_monitor_free(tcpwm_monitor *m);
+void tcpwm_monitor_on_flow_end(tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx);
+
+/* One captured frame: counts it, decodes it and, if it is an in-scope TCP
+ * segment, analyzes it. res may be NULL. */
+void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, size_t wirelen,
+                         int dlt, int64_t ts_ns, tcpwm_result *res);
+
+/* The same, split for front ends with their own dissector: count a frame,
+ * count a decode error, or hand in a decoded TCP segment (the caller has
+ * counted its frame already). */
+void tcpwm_monitor_count_frame(tcpwm_monitor *m);
+void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e);
+void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *seg, tcpwm_result *res);
+
+/* Expire flows idle at capture time now_ns (segments do this as they
+ * come; a live front end calls it when traffic stops). */
+void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns);
+
+/* Current values; the pointer stays valid for the monitor's life. */
+const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m);
+
+/* Visit every flow still in the table: closed flows, then open ones,
+ * each least recently active first. */
+void tcpwm_monitor_foreach_flow(const tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx);
+
+/* Bytes the monitor holds now (flow table, hole pool), for the benchmark. */
+size_t tcpwm_monitor_memory(const tcpwm_monitor *m);
+
+#endif
