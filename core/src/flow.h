@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal flow state shared by the table, the analysis and the monitor. */
+#ifndef TCPWM_FLOW_H
+#define TCPWM_FLOW_H
+
+#include <stdint.h>
+
+#include "tcpwm/monitor.h"
+
+#define TCPWM__NIL UINT32_MAX
+
+/* Direction-independent flow key. Side 0 holds the lower (address, port)
+ * pair. Padding is explicit and zeroed so the key hashes and compares as
+ * plain bytes. */
+typedef struct tcpwm__key {
+    uint8_t addr[2][16];
+    uint16_t port[2];
+    uint16_t vlan[2];
+    uint8_t family;
+    uint8_t vlan_count;
+    uint8_t pad[2];
+} tcpwm__key;
+
+/* Bits of tcpwm__half.flags. */
+enum {
+    TCPWM__H_SEEN = 0x01,      /* a non-RST segment was analyzed: `next` valid */
+    TCPWM__H_SYN = 0x02,       /* this side's SYN was seen: syn_seq valid */
+    TCPWM__H_WSCALE = 0x04,    /* ... and it carried a window-scale option */
+    TCPWM__H_FIN = 0x08,       /* this side sent a FIN */
+    TCPWM__H_WIN = 0x10,       /* win and edge hold a previous analyzed window */
+    TCPWM__H_LAST_WIN0 = 0x20, /* the latest non-RST segment advertised window 0 */
+};
+
+/* What one side has sent: its sequence space and its advertised window. */
+typedef struct tcpwm__half {
+    uint32_t next;      /* highest sequence end seen */
+    uint32_t syn_seq;   /* sequence number of this side's SYN */
+    uint32_t win;       /* last analyzed scaled window */
+    uint32_t edge;      /* last right edge, ack + win */
+    uint32_t hole_head; /* lowest (oldest) open hole, or TCPWM__NIL */
+    uint32_t hole_tail; /* highest (newest) open hole */
+    uint8_t nholes;     /* open holes in the list */
+    uint8_t wscale;     /* shift from this side's SYN, capped at 14 */
+    uint8_t flags;      /* TCPWM__H_* */
+} tcpwm__half;
+
+typedef struct tcpwm__flow {
+    tcpwm__key key;
+    uint32_t hnext;          /* next flow in the same hash bucket */
+    uint32_t prev, next;     /* neighbours in the open or closed LRU list */
+    int64_t first_ns;        /* capture time of the first packet */
+    int64_t last_ns;         /* capture time of the latest packet */
+    tcpwm__half half[2];     /* [0]: the initiator's side, [1]: the responder's */
+    tcpwm_flow_stats stats;
+    uint8_t init_side;       /* key side (0/1) of the initiator */
+    uint8_t closed;          /* RST seen, or FIN from both sides */
+    uint8_t in_use;
+} tcpwm__flow;
+
+#endif

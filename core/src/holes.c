@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+#include "holes.h"
+
+#include <stdlib.h>
+
+#include "seq.h"
+
+/* 1024 records (32 KiB) per chunk: chunks never move, so indices stay
+ * valid, and an idle monitor holds no hole memory at all. */
+#define CHUNK_SHIFT 10u
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+
+static tcpwm__hole *at(const tcpwm__hole_pool *p, uint32_t i)
+{
+    return &p->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1u)];
+}
+
+void tcpwm__holes_init(tcpwm__hole_pool *p, uint32_t limit)
+{
+    p->chunks = NULL;
+    p->nchunks = 0;
+    p->made = 0;
+    p->free_head = TCPWM__NIL;
+    p->limit = limit;
+}
+
+void tcpwm__holes_destroy(tcpwm__hole_pool *p)
+{
+    for (uint32_t i = 0; i < p->nchunks; i++)
+        free(p->chunks[i]);
+    free(p->chunks);
+    tcpwm__holes_init(p, p->limit);
+}
+
+size_t tcpwm__holes_memory(const tcpwm__hole_pool *p)
+{
+    return (size_t)p->nchunks * CHUNK_SIZE * sizeof(tcpwm__hole) +
+           (size_t)p->nchunks * sizeof(tcpwm__hole *);
+}
+
+/* A record from the free list or a chunk; TCPWM__NIL when the pool is at
+ * its limit or memory is short (the caller then forgets a hole). */
+static uint32_t alloc(tcpwm__hole_pool *p)
+{
+    if (p->free_head != TCPWM__NIL) {
+        uint32_t i = p->free_head;
+        p->free_head = at(p, i)->next;
+        return i;
+    }
+    if (p->made >= p->limit)
+        return TCPWM__NIL;
+    if ((p->made & (CHUNK_SIZE - 1u)) == 0) {
+        tcpwm__hole **chunks = realloc(p->chunks, (p->nchunks + 1u) * sizeof(*chunks));
+        if (!chunks)
+            return TCPWM__NIL;
+        p->chunks = chunks;
+        p->chunks[p->nchunks] = malloc(CHUNK_SIZE * sizeof(tcpwm__hole));
+        if (!p->chunks[p->nchunks])
+            return TCPWM__NIL;
+        p->nchunks++;
+    }
+    return p->made++;
+}
+
+static void release(tcpwm__hole_pool *p, uint32_t i)
+{
+    at(p, i)->next = p->free_head;
+    p->free_head = i;
+}
+
+/* Unlinks hole i from h's list and returns it to the pool. */
+static void unlink_hole(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t i)
+{
+    tcpwm__hole *x = at(p, i);
+    if (x->prev != TCPWM__NIL)
+        at(p, x->prev)->next = x->next;
+    else
+        h->hole_head = x->next;
+    if (x->next != TCPWM__NIL)
+        at(p, x->next)->prev = x->prev;
+    else
+        h->hole_tail = x->prev;
+    h->nholes--;
+    release(p, i);
+}
+
+/* Links a fresh record i after `after` (TCPWM__NIL: at the head). */
+static void link_after(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t after, uint32_t i)
+{
+    tcpwm__hole *x = at(p, i);
+    x->prev = after;
+    x->next = after == TCPWM__NIL ? h->hole_head : at(p, after)->next;
+    if (x->next != TCPWM__NIL)
+        at(p, x->next)->prev = i;
+    else
+        h->hole_tail = i;
+    if (after != TCPWM__NIL)
+        at(p, after)->next = i;
+    else
+        h->hole_head = i;
+    h->nholes++;
+}
+
+void tcpwm__holes_open(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t start, uint32_t end,
+                       int64_t now_ns, uint32_t max_per_side, tcpwm__hole_report *rep)
+{
+    if (h->nholes >= max_per_side && h->hole_head != TCPWM__NIL) {
+        unlink_hole(p, h, h->hole_head);
+        rep->forgotten++;
+    }
+    uint32_t i = alloc(p);
+    if (i == TCPWM__NIL && h->hole_head != TCPWM__NIL) {
+        /* Pool exhausted: this side's oldest hole makes room. */
+        unlink_hole(p, h, h->hole_head);
+        rep->forgotten++;
+        i = alloc(p);
+    }
+    if (i == TCPWM__NIL) {
+        rep->forgotten++;
+        return;
+    }
+    tcpwm__hole *x = at(p, i);
+    x->start = start;
+    x->end = end;
+    x->opened_ns = now_ns;
+    link_after(p, h, h->hole_tail, i);
+}
+
+void tcpwm__holes_fill(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t seq, uint32_t end,
+                       int64_t now_ns, void (*fill_cb)(void *ctx, int64_t age_ns),
+                       void *ctx, tcpwm__hole_report *rep)
+{
+    uint32_t i = h->hole_head;
+    while (i != TCPWM__NIL) {
+        tcpwm__hole *x = at(p, i);
+        uint32_t next = x->next;
+        /* Sorted list: once a hole starts at or after the segment's end,
+         * no later one can overlap it. */
+        if (!tcpwm__before(x->start, end))
+            break;
+        if (tcpwm__before(seq, x->end)) { /* overlaps: seq < x.end && x.start < end */
+            int64_t age = now_ns - x->opened_ns;
+            if (age < 0)
+                age = 0;
+            if (rep->touched == 0 || age > rep->oldest_ns)
+                rep->oldest_ns = age;
+            rep->touched++;
+            fill_cb(ctx, age);
+            bool covers_start = !tcpwm__after(seq, x->start);
+            bool covers_end = !tcpwm__before(end, x->end);
+            if (covers_start && covers_end) {
+                unlink_hole(p, h, i);
+            } else if (covers_start) {
+                x->start = end;
+            } else if (covers_end) {
+                x->end = seq;
+            } else {
+                /* The segment sits inside the hole: it splits in two,
+                 * both halves keeping the original opening time. */
+                uint32_t j = alloc(p);
+                if (j == TCPWM__NIL) {
+                    rep->forgotten++; /* the upper part is forgotten */
+                    x->end = seq;
+                } else {
+                    tcpwm__hole *y = at(p, j);
+                    x = at(p, i); /* alloc may have added a chunk, not moved one */
+                    y->start = end;
+                    y->end = x->end;
+                    y->opened_ns = x->opened_ns;
+                    x->end = seq;
+                    link_after(p, h, i, j);
+                }
+                break;
+            }
+        }
+        i = next;
+    }
+}
+
+uint32_t tcpwm__holes_acked(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t ack)
+{
+    uint32_t n = 0;
+    /* Ends ascend with starts, so the acknowledged holes are a prefix. */
+    while (h->hole_head != TCPWM__NIL && !tcpwm__before(ack, at(p, h->hole_head)->end)) {
+        unlink_hole(p, h, h->hole_head);
+        n++;
+    }
+    return n;
+}
+
+void tcpwm__holes_clear(tcpwm__hole_pool *p, tcpwm__half *h)
+{
+    while (h->hole_head != TCPWM__NIL)
+        unlink_hole(p, h, h->hole_head);
+}

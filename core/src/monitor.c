@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor glues decode, scope, the flow table and the TCP analysis,
+ * and keeps the metrics. Flow life cycle: docs/semantics.md section 3. */
+#include "tcpwm/monitor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "holes.h"
+#include "table.h"
+#include "tcp.h"
+#include "tcpwm/err.h"
+#include "tcpwm/scope.h"
+
+struct tcpwm_monitor {
+    tcpwm_config cfg;
+    tcpwm__table table;
+    tcpwm__hole_pool holes;
+    tcpwm__analysis analysis;
+    tcpwm_metrics metrics;
+    int64_t now_ns;  /* latest capture time seen: the clock never goes back */
+    bool have_now;
+    tcpwm_flow_end_cb end_cb;
+    void *end_ctx;
+    tcpwm_flow_view view; /* what tcpwm_result.flow points at */
+};
+
+static const char *const verdict_labels[] = {
+#define TCPWM__VD_LABEL(name, label) label,
+    TCPWM_VERDICT_MAP(TCPWM__VD_LABEL)
+#undef TCPWM__VD_LABEL
+};
+
+const char *tcpwm_verdict_label(tcpwm_verdict v)
+{
+    return (unsigned)v < TCPWM_V__COUNT ? verdict_labels[v] : NULL;
+}
+
+void tcpwm_config_default(tcpwm_config *c)
+{
+    c->scope = TCPWM_SCOPE_GLOBAL;
+    c->max_flows = TCPWM_DEFAULT_MAX_FLOWS;
+    c->max_holes = TCPWM_DEFAULT_MAX_HOLES;
+    /* Four holes per flow on average at the cap: 96 MiB at most. */
+    c->max_holes_total = TCPWM_DEFAULT_MAX_FLOWS * 4u;
+    c->idle_timeout_ns = TCPWM_DEFAULT_IDLE_NS;
+    c->closed_linger_ns = TCPWM_DEFAULT_LINGER_NS;
+    c->hash_seed = 0x6a09e667f3bcc908ULL;
+}
+
+int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
+{
+    *out = NULL;
+    if (cfg->max_holes == 0 || cfg->max_holes > 255 || cfg->idle_timeout_ns <= 0 ||
+        cfg->closed_linger_ns < 0 || (cfg->scope != TCPWM_SCOPE_GLOBAL && cfg->scope != TCPWM_SCOPE_ALL))
+        return TCPWM_EINVAL;
+    tcpwm_monitor *m = calloc(1, sizeof(*m));
+    if (!m)
+        return TCPWM_ENOMEM;
+    m->cfg = *cfg;
+    int err = tcpwm__table_init(&m->table, cfg->max_flows, cfg->hash_seed);
+    if (err) {
+        free(m);
+        return err;
+    }
+    tcpwm__holes_init(&m->holes, cfg->max_holes_total);
+    m->analysis.holes = &m->holes;
+    m->analysis.metrics = &m->metrics;
+    m->analysis.max_holes = cfg->max_holes;
+    *out = m;
+    return TCPWM_OK;
+}
+
+void tcpwm_monitor_free(tcpwm_monitor *m)
+{
+    if (!m)
+        return;
+    tcpwm__table_destroy(&m->table);
+    tcpwm__holes_destroy(&m->holes);
+    free(m);
+}
+
+void tcpwm_monitor_on_flow_end(tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx)
+{
+    m->end_cb = cb;
+    m->end_ctx = ctx;
+}
+
+const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m) { return &m->metrics; }
+
+size_t tcpwm_monitor_memory(const tcpwm_monitor *m)
+{
+    return sizeof(*m) + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes);
+}
+
+/* The front ends' picture of a flow, endpoint 0 being the initiator. */
+static void make_view(const tcpwm__flow *f, tcpwm_flow_view *v)
+{
+    unsigned a = f->init_side, b = a ^ 1u;
+    v->family = f->key.family;
+    v->vlan_count = f->key.vlan_count;
+    v->vlan[0] = f->key.vlan[0];
+    v->vlan[1] = f->key.vlan[1];
+    memcpy(v->addr[0], f->key.addr[a], 16);
+    memcpy(v->addr[1], f->key.addr[b], 16);
+    v->port[0] = f->key.port[a];
+    v->port[1] = f->key.port[b];
+    v->first_ns = f->first_ns;
+    v->last_ns = f->last_ns;
+    v->closed = f->closed != 0;
+    v->stats = f->stats;
+}
+
+static void report_end(tcpwm_monitor *m, const tcpwm__flow *f)
+{
+    if (m->end_cb) {
+        tcpwm_flow_view v;
+        make_view(f, &v);
+        m->end_cb(m->end_ctx, &v);
+    }
+}
+
+/* Takes flow i out of the table. `why` < 0: it leaves quietly (closed and
+ * lingered out); otherwise the eviction reason counted. */
+static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
+{
+    tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    report_end(m, f);
+    if (!f->closed)
+        m->metrics.active_connections--;
+    if (why >= 0)
+        m->metrics.evicted[why]++;
+    tcpwm__holes_clear(&m->holes, &f->half[0]);
+    tcpwm__holes_clear(&m->holes, &f->half[1]);
+    tcpwm__table_remove(&m->table, i);
+}
+
+void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
+{
+    if (!m->have_now || now_ns > m->now_ns) {
+        m->now_ns = now_ns;
+        m->have_now = true;
+    }
+    int64_t now = m->now_ns;
+    /* The list tails are the least recently active: stop at the first one
+     * still young enough. */
+    for (;;) {
+        uint32_t i = m->table.open.tail;
+        if (i == TCPWM__NIL || now - tcpwm__table_at(&m->table, i)->last_ns <= m->cfg.idle_timeout_ns)
+            break;
+        drop_flow(m, i, TCPWM_EVICT_IDLE);
+    }
+    for (;;) {
+        uint32_t i = m->table.closed.tail;
+        if (i == TCPWM__NIL || now - tcpwm__table_at(&m->table, i)->last_ns <= m->cfg.closed_linger_ns)
+            break;
+        drop_flow(m, i, -1);
+    }
+}
+
+/* Room for one more flow: the least recently active closed flow goes
+ * first, since it is over anyway; else the least recently active open one. */
+static void make_room(tcpwm_monitor *m)
+{
+    while (m->table.count >= m->table.max) {
+        uint32_t i = m->table.closed.tail != TCPWM__NIL ? m->table.closed.tail : m->table.open.tail;
+        drop_flow(m, i, TCPWM_EVICT_MAX_FLOWS);
+    }
+}
+
+static void flow_start(tcpwm_monitor *m, tcpwm__flow *f, uint8_t side, tcpwm_result *res)
+{
+    f->init_side = side;
+    f->first_ns = m->now_ns;
+    m->metrics.conn_opened++;
+    m->metrics.active_connections++;
+    res->events |= TCPWM_EV_CONN_OPENED;
+}
+
+/* Semantics 3, port reuse: a SYN without ACK whose number differs from
+ * the SYN seen earlier on that side (or on a side seen without one)
+ * begins a new connection — Wireshark's rule for reused ports. */
+static bool is_new_connection(const tcpwm__flow *f, uint8_t side, const tcpwm_segment *s)
+{
+    if ((s->flags & (TCPWM_SYN | TCPWM_ACK | TCPWM_RST)) != TCPWM_SYN)
+        return false;
+    const tcpwm__half *h = &f->half[side ^ f->init_side];
+    if (!(h->flags & (TCPWM__H_SEEN | TCPWM__H_SYN)))
+        return false;
+    return !(h->flags & TCPWM__H_SYN) || h->syn_seq != s->seq;
+}
+
+/* Ends the connection in flow i and starts a new one on the same record,
+ * at the head of the open list. Returns the (same) index. */
+static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, tcpwm_result *res)
+{
+    tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    report_end(m, f);
+    if (!f->closed) {
+        m->metrics.conn_closed++;
+        m->metrics.active_connections--;
+    }
+    tcpwm__holes_clear(&m->holes, &f->half[0]);
+    tcpwm__holes_clear(&m->holes, &f->half[1]);
+    tcpwm__key k = f->key;
+    tcpwm__table_remove(&m->table, i);
+    i = tcpwm__table_insert(&m->table, &k); /* takes the record just freed */
+    flow_start(m, tcpwm__table_at(&m->table, i), side, res);
+    return i;
+}
+
+static void close_flow(tcpwm_monitor *m, uint32_t i, tcpwm_result *res)
+{
+    tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    f->closed = 1;
+    tcpwm__table_move_closed(&m->table, i);
+    m->metrics.conn_closed++;
+    m->metrics.active_connections--;
+    res->events |= TCPWM_EV_CONN_CLOSED;
+}
+
+void tcpwm_monitor_count_frame(tcpwm_monitor *m) { m->metrics.packets++; }
+
+void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e)
+{
+    if ((unsigned)e < TCPWM_DE__COUNT)
+        m->metrics.decode_errors[e]++;
+}
+
+void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)
+{
+    tcpwm_result scratch;
+    if (!res)
+        res = &scratch;
+    memset(res, 0, sizeof(*res));
+
+    m->metrics.tcp_packets++;
+    if (s->opt_bad)
+        tcpwm_monitor_count_decode_error(m, TCPWM_DE_BAD_TCP_OPTION);
+    res->global = tcpwm_addr_is_global(s->family, s->src) && tcpwm_addr_is_global(s->family, s->dst);
+    if (res->global)
+        m->metrics.global_tcp_packets++;
+    if (m->cfg.scope == TCPWM_SCOPE_GLOBAL && !res->global)
+        return;
+
+    tcpwm_monitor_advance(m, s->ts_ns);
+    tcpwm__key key;
+    uint8_t side;
+    tcpwm__key_make(s, &key, &side);
+    uint32_t i = tcpwm__table_find(&m->table, &key);
+    if (i == TCPWM__NIL) {
+        make_room(m);
+        i = tcpwm__table_insert(&m->table, &key);
+        if (i == TCPWM__NIL)
+            return; /* out of memory: the packet is counted, not analyzed */
+        flow_start(m, tcpwm__table_at(&m->table, i), side, res);
+    } else if (is_new_connection(tcpwm__table_at(&m->table, i), side, s)) {
+        i = restart_flow(m, i, side, res);
+    }
+    tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    f->last_ns = m->now_ns;
+    tcpwm__table_touch(&m->table, i);
+    f->stats.packets++;
+
+    unsigned dir = side ^ f->init_side;
+    res->analyzed = true;
+    res->dir = (uint8_t)dir;
+    tcpwm__tcp_analyze(&m->analysis, f, dir, s, m->now_ns, res);
+
+    if (!f->closed && ((s->flags & TCPWM_RST) ||
+                       ((f->half[0].flags & TCPWM__H_FIN) && (f->half[1].flags & TCPWM__H_FIN))))
+        close_flow(m, i, res);
+
+    make_view(f, &m->view);
+    res->flow = &m->view;
+}
+
+void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, size_t wirelen,
+                         int dlt, int64_t ts_ns, tcpwm_result *res)
+{
+    tcpwm_segment seg;
+    tcpwm_decode_error err;
+    m->metrics.packets++;
+    tcpwm_decode_status st = tcpwm_decode(frame, caplen, wirelen, dlt, &seg, &err);
+    if (st == TCPWM_DECODE_TCP) {
+        seg.ts_ns = ts_ns;
+        tcpwm_monitor_segment(m, &seg, res);
+        return;
+    }
+    if (st == TCPWM_DECODE_ERROR)
+        tcpwm_monitor_count_decode_error(m, err);
+    if (res)
+        memset(res, 0, sizeof(*res));
+}
+
+static void visit_list(const tcpwm_monitor *m, uint32_t i, tcpwm_flow_end_cb cb, void *ctx)
+{
+    while (i != TCPWM__NIL) {
+        const tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+        tcpwm_flow_view v;
+        make_view(f, &v);
+        cb(ctx, &v);
+        i = f->prev;
+    }
+}
+
+void tcpwm_monitor_foreach_flow(const tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx)
+{
+    visit_list(m, m->table.closed.tail, cb, ctx);
+    visit_list(m, m->table.open.tail, cb, ctx);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpwm/err.h"
+
+#define CHUNK_SHIFT 10u
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+
+tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
+{
+    return &t->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1u)];
+}
+
+int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
+{
+    memset(t, 0, sizeof(*t));
+    if (max_flows == 0 || max_flows > (1u << 30))
+        return TCPWM_EINVAL;
+    /* About one bucket per flow: chains stay short at the cap. */
+    uint32_t n = 1;
+    while (n < max_flows)
+        n <<= 1;
+    t->buckets = malloc((size_t)n * sizeof(uint32_t));
+    if (!t->buckets)
+        return TCPWM_ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        t->buckets[i] = TCPWM__NIL;
+    t->mask = n - 1;
+    t->free_head = TCPWM__NIL;
+    t->max = max_flows;
+    t->seed = seed;
+    t->open.head = t->open.tail = TCPWM__NIL;
+    t->closed.head = t->closed.tail = TCPWM__NIL;
+    return TCPWM_OK;
+}
+
+void tcpwm__table_destroy(tcpwm__table *t)
+{
+    for (uint32_t i = 0; i < t->nchunks; i++)
+        free(t->chunks[i]);
+    free(t->chunks);
+    free(t->buckets);
+    memset(t, 0, sizeof(*t));
+}
+
+size_t tcpwm__table_memory(const tcpwm__table *t)
+{
+    return ((size_t)t->mask + 1) * sizeof(uint32_t) +
+           (size_t)t->nchunks * (CHUNK_SIZE * sizeof(tcpwm__flow) + sizeof(tcpwm__flow *));
+}
+
+/* Orders two (address, port) endpoints so both directions share a key. */
+static int endpoint_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+    int c = memcmp(a, b, 16);
+    if (c)
+        return c;
+    return (pa > pb) - (pa < pb);
+}
+
+void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side)
+{
+    memset(k, 0, sizeof(*k));
+    uint8_t src = endpoint_cmp(s->src, s->sport, s->dst, s->dport) <= 0 ? 0 : 1;
+    memcpy(k->addr[src], s->src, 16);
+    memcpy(k->addr[src ^ 1], s->dst, 16);
+    k->port[src] = s->sport;
+    k->port[src ^ 1] = s->dport;
+    k->vlan[0] = s->vlan[0];
+    k->vlan[1] = s->vlan[1];
+    k->vlan_count = s->vlan_count;
+    k->family = s->family;
+    *side = src;
+}
+
+/* A seeded 64-bit mix over the key's bytes (the murmur3 finalizer per
+ * word). Seeded so that a live attacker cannot aim 4-tuples at one chain. */
+static uint32_t key_hash(const tcpwm__key *k, uint64_t seed)
+{
+    const uint8_t *b = (const uint8_t *)k;
+    uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
+    for (size_t off = 0; off + 8 <= sizeof(*k); off += 8) {
+        uint64_t w;
+        memcpy(&w, b + off, 8);
+        h ^= w;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    }
+    uint32_t tail;
+    memcpy(&tail, b + sizeof(*k) - 4, 4);
+    h ^= tail;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
+uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k)
+{
+    uint32_t i = t->buckets[key_hash(k, t->seed) & t->mask];
+    while (i != TCPWM__NIL) {
+        const tcpwm__flow *f = tcpwm__table_at(t, i);
+        if (memcmp(&f->key, k, sizeof(*k)) == 0)
+            return i;
+        i = f->hnext;
+    }
+    return TCPWM__NIL;
+}
+
+static tcpwm__list *list_of(tcpwm__table *t, const tcpwm__flow *f)
+{
+    return f->closed ? &t->closed : &t->open;
+}
+
+static void list_unlink(tcpwm__table *t, tcpwm__list *l, uint32_t i)
+{
+    tcpwm__flow *f = tcpwm__table_at(t, i);
+    if (f->prev != TCPWM__NIL)
+        tcpwm__table_at(t, f->prev)->next = f->next;
+    else
+        l->head = f->next;
+    if (f->next != TCPWM__NIL)
+        tcpwm__table_at(t, f->next)->prev = f->prev;
+    else
+        l->tail = f->prev;
+}
+
+static void list_push_head(tcpwm__table *t, tcpwm__list *l, uint32_t i)
+{
+    tcpwm__flow *f = tcpwm__table_at(t, i);
+    f->prev = TCPWM__NIL;
+    f->next = l->head;
+    if (l->head != TCPWM__NIL)
+        tcpwm__table_at(t, l->head)->prev = i;
+    else
+        l->tail = i;
+    l->head = i;
+}
+
+static uint32_t alloc_flow(tcpwm__table *t)
+{
+    if (t->free_head != TCPWM__NIL) {
+        uint32_t i = t->free_head;
+        t->free_head = tcpwm__table_at(t, i)->hnext;
+        return i;
+    }
+    if ((t->made & (CHUNK_SIZE - 1u)) == 0) {
+        tcpwm__flow **chunks = realloc(t->chunks, (t->nchunks + 1u) * sizeof(*chunks));
+        if (!chunks)
+            return TCPWM__NIL;
+        t->chunks = chunks;
+        t->chunks[t->nchunks] = malloc(CHUNK_SIZE * sizeof(tcpwm__flow));
+        if (!t->chunks[t->nchunks])
+            return TCPWM__NIL;
+        t->nchunks++;
+    }
+    return t->made++;
+}
+
+uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
+{
+    uint32_t i = alloc_flow(t);
+    if (i == TCPWM__NIL)
+        return TCPWM__NIL;
+    tcpwm__flow *f = tcpwm__table_at(t, i);
+    memset(f, 0, sizeof(*f));
+    f->key = *k;
+    f->half[0].hole_head = f->half[0].hole_tail = TCPWM__NIL;
+    f->half[1].hole_head = f->half[1].hole_tail = TCPWM__NIL;
+    f->in_use = 1;
+    uint32_t *b = &t->buckets[key_hash(k, t->seed) & t->mask];
+    f->hnext = *b;
+    *b = i;
+    list_push_head(t, &t->open, i);
+    t->count++;
+    return i;
+}
+
+void tcpwm__table_remove(tcpwm__table *t, uint32_t i)
+{
+    tcpwm__flow *f = tcpwm__table_at(t, i);
+    list_unlink(t, list_of(t, f), i);
+    uint32_t *p = &t->buckets[key_hash(&f->key, t->seed) & t->mask];
+    while (*p != i)
+        p = &tcpwm__table_at(t, *p)->hnext;
+    *p = f->hnext;
+    f->in_use = 0;
+    f->hnext = t->free_head;
+    t->free_head = i;
+    t->count--;
+}
+
+void tcpwm__table_touch(tcpwm__table *t, uint32_t i)
+{
+    tcpwm__list *l = list_of(t, tcpwm__table_at(t, i));
+    if (l->head == i)
+        return;
+    list_unlink(t, l, i);
+    list_push_head(t, l, i);
+}
+
+void tcpwm__table_move_closed(tcpwm__table *t, uint32_t i)
+{
+    list_unlink(t, &t->open, i);
+    list_push_head(t, &t->closed, i);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The flow table: a chained hash over a direction-independent key, flows
+ * carved from fixed chunks (no allocation per packet or per flow once a
+ * chunk exists), and two LRU lists — open and closed flows — whose tails
+ * are the first to expire or be evicted. Memory is bounded by max_flows. */
+#ifndef TCPWM_TABLE_H
+#define TCPWM_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+typedef struct tcpwm__list {
+    uint32_t head; /* most recently active */
+    uint32_t tail; /* least recently active */
+} tcpwm__list;
+
+typedef struct tcpwm__table {
+    uint32_t *buckets;
+    uint32_t mask;
+    tcpwm__flow **chunks;
+    uint32_t nchunks;
+    uint32_t made;      /* flow records carved out so far */
+    uint32_t free_head; /* recycled records, linked through hnext */
+    uint32_t count;     /* flows in the table */
+    uint32_t max;
+    uint64_t seed;
+    tcpwm__list open, closed;
+} tcpwm__table;
+
+int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed);
+void tcpwm__table_destroy(tcpwm__table *t);
+size_t tcpwm__table_memory(const tcpwm__table *t);
+
+tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i);
+
+/* Builds the key of a segment; *side is the key side its source is on. */
+void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side);
+
+/* The flow with key k, or TCPWM__NIL. */
+uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k);
+
+/* A new open flow with key k, at the head of the open list, all state
+ * zero. The table must have room (count < max): the caller evicts first.
+ * TCPWM__NIL when memory is short. */
+uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k);
+
+/* Removes flow i from the table and its list. */
+void tcpwm__table_remove(tcpwm__table *t, uint32_t i);
+
+/* Moves flow i to the head of the list its `closed` flag selects. */
+void tcpwm__table_touch(tcpwm__table *t, uint32_t i);
+
+/* Moves flow i from the open to the closed list. */
+void tcpwm__table_move_closed(tcpwm__table *t, uint32_t i);
+
+#endif

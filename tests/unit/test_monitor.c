@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor's rules (docs/semantics.md sections 3-5), driven with
+ * segments built by hand. Each expected value names the rule behind it. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "tcpwm/monitor.h"
+
+#define MS 1000000LL
+#define SEC 1000000000LL
+
+static const uint8_t A[4] = {10, 0, 0, 1}, B[4] = {10, 0, 0, 2};
+static const uint8_t G1[4] = {8, 8, 8, 8}, G2[4] = {9, 9, 9, 9};
+
+typedef struct pkt {
+    const uint8_t *src, *dst;
+    uint16_t sport, dport;
+    uint8_t flags;
+    uint32_t seq, ack;
+    uint16_t win;
+    uint32_t len;
+    int wscale; /* -1: no option */
+} pkt;
+
+static tcpwm_segment make(int64_t ts, pkt p)
+{
+    tcpwm_segment s;
+    memset(&s, 0, sizeof(s));
+    s.ts_ns = ts;
+    s.family = 4;
+    memcpy(s.src, p.src, 4);
+    memcpy(s.dst, p.dst, 4);
+    s.sport = p.sport;
+    s.dport = p.dport;
+    s.flags = p.flags;
+    s.seq = p.seq;
+    s.ack = p.ack;
+    s.window = p.win;
+    s.payload_len = p.len;
+    if (p.wscale >= 0) {
+        s.opt_present = TCPWM_OPT_WSCALE;
+        s.wscale = (uint8_t)p.wscale;
+    }
+    return s;
+}
+
+static tcpwm_monitor *new_monitor(tcpwm_scope scope)
+{
+    tcpwm_config c;
+    tcpwm_config_default(&c);
+    c.scope = scope;
+    tcpwm_monitor *m = NULL;
+    CHECK(tcpwm_monitor_new(&c, &m) == 0);
+    return m;
+}
+
+/* Client A:1000 -> server B:80; the client's ISN is 100, the server's 5000. */
+#define C2S(f, sq, ak, w, l) ((pkt){A, B, 1000, 80, (f), (sq), (ak), (w), (l), -1})
+#define S2C(f, sq, ak, w, l) ((pkt){B, A, 80, 1000, (f), (sq), (ak), (w), (l), -1})
+
+static tcpwm_verdict feed(tcpwm_monitor *m, int64_t ts, pkt p, tcpwm_result *r)
+{
+    tcpwm_segment s = make(ts, p);
+    tcpwm_monitor_segment(m, &s, r);
+    return r->verdict;
+}
+
+static void handshake(tcpwm_monitor *m, int cws, int sws)
+{
+    tcpwm_result r;
+    pkt syn = C2S(TCPWM_SYN, 100, 0, 65535, 0);
+    syn.wscale = cws;
+    pkt synack = S2C(TCPWM_SYN | TCPWM_ACK, 5000, 101, 65535, 0);
+    synack.wscale = sws;
+    CHECK(feed(m, 1 * MS, syn, &r) == TCPWM_V_FIRST);
+    CHECK(r.events & TCPWM_EV_CONN_OPENED);
+    CHECK(!r.window_analyzed); /* SYN windows are never compared */
+    CHECK(feed(m, 2 * MS, synack, &r) == TCPWM_V_FIRST);
+    CHECK(!r.window_analyzed);
+    CHECK(feed(m, 3 * MS, C2S(TCPWM_ACK, 101, 5001, 100, 0), &r) == TCPWM_V_IN_ORDER);
+}
+
+static void test_clean_connection(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    handshake(m, 7, 8);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    /* Both SYNs carried the option: the client's shift 7 applies. */
+    CHECK(feed(m, 4 * MS, C2S(TCPWM_ACK | TCPWM_PSH, 101, 5001, 100, 500), &r) == TCPWM_V_IN_ORDER);
+    CHECK(r.scale_known);
+    CHECK_EQ_U64(r.window, 100u << 7);
+    CHECK(feed(m, 5 * MS, S2C(TCPWM_ACK, 5001, 601, 200, 0), &r) == TCPWM_V_IN_ORDER);
+    CHECK_EQ_U64(r.window, 200u << 8);
+    CHECK_EQ_U64(r.dir, 1);
+    CHECK_EQ_U64(mt->current_window, 200u << 8);
+    CHECK(feed(m, 6 * MS, C2S(TCPWM_ACK | TCPWM_FIN, 601, 5001, 100, 0), &r) == TCPWM_V_IN_ORDER);
+    CHECK(!(r.events & TCPWM_EV_CONN_CLOSED));
+    CHECK_EQ_U64(mt->active_connections, 1);
+    CHECK(feed(m, 7 * MS, S2C(TCPWM_ACK | TCPWM_FIN, 5001, 602, 200, 0), &r) == TCPWM_V_IN_ORDER);
+    CHECK(r.events & TCPWM_EV_CONN_CLOSED); /* FIN from both sides */
+    CHECK(feed(m, 8 * MS, C2S(TCPWM_ACK, 602, 5002, 100, 0), &r) == TCPWM_V_IN_ORDER);
+    CHECK_EQ_U64(mt->tcp_packets, 8);
+    CHECK_EQ_U64(mt->global_tcp_packets, 0);
+    CHECK_EQ_U64(mt->conn_opened, 1);
+    CHECK_EQ_U64(mt->conn_closed, 1);
+    CHECK_EQ_U64(mt->active_connections, 0);
+    CHECK_EQ_U64(mt->missing + mt->duplicate + mt->out_of_order + mt->capture_gap, 0);
+    CHECK_EQ_U64(mt->scale_unknown, 0);
+    CHECK_EQ_U64(mt->window_shrink, 0);
+    tcpwm_monitor_free(m);
+}
+
+static void test_loss_and_fill(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    handshake(m, -1, -1);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    /* [101,1101) lost before the capture point; [1101,2101) arrives. */
+    CHECK(feed(m, 10 * MS, C2S(TCPWM_ACK, 1101, 5001, 100, 1000), &r) == TCPWM_V_MISSING);
+    CHECK_EQ_U64(r.gap_bytes, 1000);
+    CHECK_EQ_U64(mt->gap.bucket[4], 1); /* 1000 <= 1024 = 2^10, the fifth bound */
+    CHECK_EQ_U64(mt->gap.sum, 1000);
+    /* A pure ACK is old: no event. */
+    CHECK(feed(m, 11 * MS, C2S(TCPWM_ACK, 1101, 5001, 100, 0), &r) == TCPWM_V_OLD_ACK);
+    /* The retransmission fills the hole 25 ms after it opened. */
+    CHECK(feed(m, 35 * MS, C2S(TCPWM_ACK, 101, 5001, 100, 1000), &r) == TCPWM_V_OUT_OF_ORDER);
+    CHECK_EQ_U64(r.holes_filled, 1);
+    CHECK_EQ_U64(r.fill_ns, 25 * MS);
+    CHECK_EQ_U64(mt->fill.count, 1);
+    CHECK_EQ_U64(mt->fill.sum_ns, 25 * MS);
+    CHECK_EQ_U64(mt->fill.bucket[7], 1); /* 0.025 s bound is the eighth */
+    /* The same bytes again: a duplicate. */
+    CHECK(feed(m, 40 * MS, C2S(TCPWM_ACK, 101, 5001, 100, 1000), &r) == TCPWM_V_DUPLICATE);
+    /* A repacketized retransmission that also carries new bytes. */
+    CHECK(feed(m, 41 * MS, C2S(TCPWM_ACK, 1601, 5001, 100, 1000), &r) == TCPWM_V_DUPLICATE);
+    CHECK(feed(m, 42 * MS, C2S(TCPWM_ACK, 2601, 5001, 100, 100), &r) == TCPWM_V_IN_ORDER);
+    /* A pure ACK whose sequence number jumps is a missing event too. */
+    CHECK(feed(m, 43 * MS, C2S(TCPWM_ACK, 2801, 5001, 100, 0), &r) == TCPWM_V_MISSING);
+    CHECK_EQ_U64(r.gap_bytes, 100);
+    CHECK_EQ_U64(mt->gap.bucket[1], 1); /* 100 <= 128 */
+    CHECK_EQ_U64(mt->missing, 2);
+    CHECK_EQ_U64(mt->out_of_order, 1);
+    CHECK_EQ_U64(mt->duplicate, 2);
+    CHECK_EQ_U64(r.flow->stats.missing, 2);
+    CHECK_EQ_U64(r.flow->stats.duplicate, 2);
+    tcpwm_monitor_free(m);
+}
+
+static void test_capture_gap(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    handshake(m, -1, -1);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK(feed(m, 10 * MS, C2S(TCPWM_ACK, 101, 5001, 100, 500), &r) == TCPWM_V_IN_ORDER);
+    /* Two holes: [601,1101) and [1601,2101). */
+    CHECK(feed(m, 11 * MS, C2S(TCPWM_ACK, 1101, 5001, 100, 500), &r) == TCPWM_V_MISSING);
+    CHECK(feed(m, 12 * MS, C2S(TCPWM_ACK, 2101, 5001, 100, 500), &r) == TCPWM_V_MISSING);
+    /* The server ACKs 1101: it got the first hole's bytes, we never saw them. */
+    feed(m, 13 * MS, S2C(TCPWM_ACK, 5001, 1101, 100, 0), &r);
+    CHECK(r.events & TCPWM_EV_CAPTURE_GAP);
+    CHECK_EQ_U64(r.capture_gaps, 1);
+    /* An ACK inside the second hole closes nothing. */
+    feed(m, 14 * MS, S2C(TCPWM_ACK, 5001, 1700, 100, 0), &r);
+    CHECK(!(r.events & TCPWM_EV_CAPTURE_GAP));
+    /* Bytes of the closed hole seen late are duplicates, not fills. */
+    CHECK(feed(m, 15 * MS, C2S(TCPWM_ACK, 601, 5001, 100, 500), &r) == TCPWM_V_DUPLICATE);
+    feed(m, 16 * MS, S2C(TCPWM_ACK, 5001, 2601, 100, 0), &r);
+    CHECK_EQ_U64(r.capture_gaps, 1);
+    CHECK_EQ_U64(mt->capture_gap, 2);
+    CHECK_EQ_U64(mt->missing, 2);
+    CHECK_EQ_U64(mt->out_of_order, 0);
+    tcpwm_monitor_free(m);
+}
+
+static void test_keepalive_and_zero_window(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    handshake(m, -1, -1);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK(feed(m, 10 * MS, C2S(TCPWM_ACK, 101, 5001, 100, 10), &r) == TCPWM_V_IN_ORDER);
+    /* Keep-alives at next - 1, with zero and one byte. */
+    CHECK(feed(m, 20 * MS, C2S(TCPWM_ACK, 110, 5001, 100, 0), &r) == TCPWM_V_KEEPALIVE);
+    CHECK(feed(m, 30 * MS, C2S(TCPWM_ACK, 110, 5001, 100, 1), &r) == TCPWM_V_KEEPALIVE);
+    /* The server's window closes: zero window (and a shrink from 100). */
+    feed(m, 40 * MS, S2C(TCPWM_ACK, 5001, 111, 100, 0), &r);
+    feed(m, 41 * MS, S2C(TCPWM_ACK, 5001, 111, 0, 0), &r);
+    CHECK(r.events & TCPWM_EV_ZERO_WINDOW);
+    CHECK(r.events & TCPWM_EV_WINDOW_SHRINK);
+    CHECK(r.events & TCPWM_EV_RIGHT_EDGE_RETREAT); /* 111+100 -> 111+0 */
+    /* One byte into the zero window: a probe; next stays, so the probe's
+     * repeat is a probe too and not a duplicate. */
+    CHECK(feed(m, 50 * MS, C2S(TCPWM_ACK, 111, 5001, 100, 1), &r) == TCPWM_V_ZERO_WINDOW_PROBE);
+    CHECK(feed(m, 60 * MS, C2S(TCPWM_ACK, 111, 5001, 100, 1), &r) == TCPWM_V_ZERO_WINDOW_PROBE);
+    /* Window reopens; the data at 111 is in order. */
+    feed(m, 70 * MS, S2C(TCPWM_ACK, 5001, 111, 100, 0), &r);
+    CHECK(feed(m, 71 * MS, C2S(TCPWM_ACK, 111, 5001, 100, 50), &r) == TCPWM_V_IN_ORDER);
+    CHECK_EQ_U64(mt->keepalive, 2);
+    CHECK_EQ_U64(mt->zero_window_probe, 2);
+    CHECK_EQ_U64(mt->zero_window, 1);
+    CHECK_EQ_U64(mt->missing + mt->duplicate + mt->out_of_order, 0);
+    tcpwm_monitor_free(m);
+}
+
+static void test_window_rules(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    handshake(m, 2, 2); /* shift 2: a scale unit is 4 bytes */
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    feed(m, 10 * MS, S2C(TCPWM_ACK, 5001, 101, 1000, 0), &r);
+    /* ack +4, window -1 unit: the right edge stays -> shrink, no retreat. */
+    feed(m, 11 * MS, S2C(TCPWM_ACK, 5001, 105, 999, 0), &r);
+    CHECK(r.events & TCPWM_EV_WINDOW_SHRINK);
+    CHECK(!(r.events & TCPWM_EV_RIGHT_EDGE_RETREAT));
+    CHECK(r.window_delta == -4);
+    /* ack same, window -1 unit: the edge moves left by 4 = one unit. */
+    feed(m, 12 * MS, S2C(TCPWM_ACK, 5001, 105, 998, 0), &r);
+    CHECK(r.events & TCPWM_EV_RIGHT_EDGE_RETREAT);
+    /* A FIN that closes the window is not a retreat (but is a shrink). */
+    feed(m, 13 * MS, S2C(TCPWM_ACK | TCPWM_FIN, 5001, 105, 10, 0), &r);
+    CHECK(r.events & TCPWM_EV_WINDOW_SHRINK);
+    CHECK(!(r.events & TCPWM_EV_RIGHT_EDGE_RETREAT));
+    CHECK_EQ_U64(mt->window_shrink, 3);
+    CHECK_EQ_U64(mt->right_edge_retreat, 1);
+    CHECK_EQ_U64(mt->scale_unknown, 0);
+    tcpwm_monitor_free(m);
+
+    /* A scale above 14 is capped at 14 (RFC 7323 2.3). */
+    m = new_monitor(TCPWM_SCOPE_ALL);
+    handshake(m, 15, 15);
+    feed(m, 10 * MS, C2S(TCPWM_ACK, 101, 5001, 1, 0), &r);
+    CHECK_EQ_U64(r.scale, 14);
+    CHECK_EQ_U64(r.window, 1u << 14);
+    tcpwm_monitor_free(m);
+
+    /* One SYN without the option: no scaling on either side. */
+    m = new_monitor(TCPWM_SCOPE_ALL);
+    handshake(m, 7, -1);
+    feed(m, 10 * MS, C2S(TCPWM_ACK, 101, 5001, 3, 0), &r);
+    CHECK(r.scale_known);
+    CHECK_EQ_U64(r.window, 3);
+    tcpwm_monitor_free(m);
+
+    /* No handshake: raw windows, every analyzed packet scale-unknown. */
+    m = new_monitor(TCPWM_SCOPE_ALL);
+    mt = tcpwm_monitor_metrics(m);
+    feed(m, 1 * MS, C2S(TCPWM_ACK, 101, 5001, 300, 10), &r);
+    CHECK(!r.scale_known);
+    CHECK_EQ_U64(r.window, 300);
+    feed(m, 2 * MS, S2C(TCPWM_ACK, 5001, 111, 300, 0), &r);
+    CHECK_EQ_U64(mt->scale_unknown, 2);
+    tcpwm_monitor_free(m);
+}
+
+static void test_port_reuse_and_close(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    handshake(m, -1, -1);
+    /* The same SYN again is a retransmission: a duplicate, same connection. */
+    CHECK(feed(m, 4 * MS, C2S(TCPWM_SYN, 100, 0, 65535, 0), &r) == TCPWM_V_DUPLICATE);
+    /* So is a retransmitted SYN-ACK; a SYN-ACK never starts a connection. */
+    CHECK(feed(m, 5 * MS, S2C(TCPWM_SYN | TCPWM_ACK, 5000, 101, 65535, 0), &r) == TCPWM_V_DUPLICATE);
+    CHECK_EQ_U64(mt->conn_opened, 1);
+    /* A SYN with a new ISN: a new connection on the same 4-tuple. */
+    CHECK(feed(m, 6 * MS, C2S(TCPWM_SYN, 900000, 0, 65535, 0), &r) == TCPWM_V_FIRST);
+    CHECK(r.events & TCPWM_EV_CONN_OPENED);
+    CHECK_EQ_U64(mt->conn_opened, 2);
+    CHECK_EQ_U64(mt->conn_closed, 1);
+    CHECK_EQ_U64(mt->active_connections, 1);
+    CHECK_EQ_U64(mt->missing, 0);
+    /* RST closes it; the RST takes no part in sequence analysis. */
+    CHECK(feed(m, 7 * MS, S2C(TCPWM_RST | TCPWM_ACK, 0, 900001, 0, 0), &r) == TCPWM_V_RST);
+    CHECK(r.events & TCPWM_EV_CONN_CLOSED);
+    CHECK_EQ_U64(mt->active_connections, 0);
+    CHECK_EQ_U64(mt->conn_closed, 2);
+    /* A new SYN after the RST (different ISN) reopens it. */
+    CHECK(feed(m, 8 * MS, C2S(TCPWM_SYN, 1700000, 0, 65535, 0), &r) == TCPWM_V_FIRST);
+    CHECK_EQ_U64(mt->conn_opened, 3);
+    CHECK_EQ_U64(mt->conn_closed, 2);
+    CHECK_EQ_U64(mt->active_connections, 1);
+    CHECK_EQ_U64(mt->zero_window, 0); /* a RST's window is not analyzed */
+    tcpwm_monitor_free(m);
+}
+
+static int ended;
+static void count_end(void *ctx, const tcpwm_flow_view *v)
+{
+    (void)ctx;
+    (void)v;
+    ended++;
+}
+
+static void test_expiry_and_cap(void)
+{
+    tcpwm_config c;
+    tcpwm_config_default(&c);
+    c.scope = TCPWM_SCOPE_ALL;
+    c.max_flows = 3;
+    tcpwm_monitor *m = NULL;
+    CHECK(tcpwm_monitor_new(&c, &m) == 0);
+    tcpwm_monitor_on_flow_end(m, count_end, NULL);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    tcpwm_result r;
+    ended = 0;
+    for (uint16_t p = 1; p <= 5; p++) /* five flows into a table of three */
+        feed(m, p * MS, (pkt){A, B, p, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_MAX_FLOWS], 2);
+    CHECK_EQ_U64(mt->active_connections, 3);
+    CHECK_EQ_U64(ended, 2);
+    /* Flow 3 is now the least recently active; touching it spares it. */
+    feed(m, 6 * MS, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 7 * MS, (pkt){A, B, 6, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK_EQ_U64(r.flow->port[0], 6);
+    feed(m, 8 * MS, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK(!(r.events & TCPWM_EV_CONN_OPENED)); /* still there: flow 4 went */
+    /* Exactly 300 s idle is allowed (flow 5, last seen at 5 ms); past it,
+     * flows 5 and 6 expire. */
+    feed(m, 5 * MS + 300 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 0);
+    feed(m, 9 * MS + 301 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 2);
+    CHECK_EQ_U64(mt->active_connections, 1);
+    /* A closed flow lingers 10 s, then leaves quietly. */
+    feed(m, 400 * SEC, (pkt){B, A, 80, 3, TCPWM_RST, 0, 0, 0, 0, -1}, &r);
+    CHECK_EQ_U64(mt->active_connections, 0);
+    tcpwm_monitor_advance(m, 409 * SEC);
+    CHECK_EQ_U64(ended, 5);
+    tcpwm_monitor_advance(m, 411 * SEC);
+    CHECK_EQ_U64(ended, 6);
+    CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 2);
+    /* Time going backwards does not expire or revive anything. */
+    tcpwm_monitor_advance(m, 1 * SEC);
+    CHECK_EQ_U64(ended, 6);
+    tcpwm_monitor_free(m);
+}
+
+static void test_wraparound_and_hole_cap(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    uint32_t s = 0xfffffc00u; /* 1 KiB below 2^32 */
+    CHECK(feed(m, 1 * MS, C2S(TCPWM_ACK, s, 1, 100, 512), &r) == TCPWM_V_FIRST);
+    CHECK(feed(m, 2 * MS, C2S(TCPWM_ACK, s + 512, 1, 100, 1024), &r) == TCPWM_V_IN_ORDER);
+    /* next is now 0x200 after wrapping; skip 512 bytes across nothing. */
+    CHECK(feed(m, 3 * MS, C2S(TCPWM_ACK, 0x400, 1, 100, 100), &r) == TCPWM_V_MISSING);
+    CHECK_EQ_U64(r.gap_bytes, 0x200);
+    CHECK(feed(m, 4 * MS, C2S(TCPWM_ACK, 0x200, 1, 100, 0x200), &r) == TCPWM_V_OUT_OF_ORDER);
+    CHECK(feed(m, 5 * MS, C2S(TCPWM_ACK, s, 1, 100, 512), &r) == TCPWM_V_DUPLICATE);
+    /* 40 holes in one direction: the per-side cap of 32 forgets 8. */
+    uint32_t next = 0x464;
+    for (int k = 0; k < 40; k++) {
+        next += 100;
+        feed(m, (10 + k) * MS, C2S(TCPWM_ACK, next, 1, 100, 10), &r);
+        next += 10;
+    }
+    CHECK_EQ_U64(mt->missing, 41);
+    CHECK_EQ_U64(mt->holes_forgotten, 8);
+    /* Refilling the first (forgotten) hole is a duplicate; the 9th is a fill. */
+    CHECK(feed(m, 60 * MS, C2S(TCPWM_ACK, 0x464, 1, 100, 100), &r) == TCPWM_V_DUPLICATE);
+    CHECK(feed(m, 61 * MS, C2S(TCPWM_ACK, 0x464 + 8 * 110, 1, 100, 100), &r) == TCPWM_V_OUT_OF_ORDER);
+    tcpwm_monitor_free(m);
+}
+
+static void test_scope(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_GLOBAL);
+    tcpwm_result r;
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    feed(m, 1 * MS, C2S(TCPWM_SYN, 1, 0, 100, 0), &r);
+    CHECK(!r.analyzed && !r.global);
+    feed(m, 2 * MS, ((pkt){G1, G2, 1, 2, TCPWM_SYN, 1, 0, 100, 0, -1}), &r);
+    CHECK(r.analyzed && r.global);
+    feed(m, 3 * MS, ((pkt){G1, A, 1, 2, TCPWM_SYN, 1, 0, 100, 0, -1}), &r);
+    CHECK(!r.analyzed && !r.global);
+    CHECK_EQ_U64(mt->tcp_packets, 3);
+    CHECK_EQ_U64(mt->global_tcp_packets, 1);
+    CHECK_EQ_U64(mt->conn_opened, 1);
+    tcpwm_monitor_free(m);
+}
+
+int main(void)
+{
+    test_clean_connection();
+    test_loss_and_fill();
+    test_capture_gap();
+    test_keepalive_and_zero_window();
+    test_window_rules();
+    test_port_reuse_and_close();
+    test_expiry_and_cap();
+    test_wraparound_and_hole_cap();
+    test_scope();
+    return check_finish("test_monitor");
+}
