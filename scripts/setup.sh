@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Quick start, step 1: install what tcpwm needs from Debian 12, build it,
+# and run it on a capture shipped in tests/pcaps.
+#
+#   ./scripts/setup.sh            as root (or: sudo ./scripts/setup.sh)
+#   ./scripts/setup.sh --deps     only install the packages
+#
+# Everything comes from Debian's archive; nothing is downloaded elsewhere.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+# Build: compiler, CMake, pkg-config. Standalone: libpcap, libmicrohttpd.
+# Plugin: Wireshark's development files. Tests: python3, tshark, tcpdump,
+# promtool and a Prometheus server (package prometheus), iproute2 and
+# nftables for network namespaces.
+PACKAGES="build-essential cmake pkg-config libpcap-dev libmicrohttpd-dev
+  wireshark-dev libwireshark-dev tshark tcpdump prometheus python3
+  iproute2 nftables util-linux"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup.sh: these packages are missing:$missing" >&2
+        echo "setup.sh: run me as root (sudo ./scripts/setup.sh) to install them" >&2
+        exit 1
+    fi
+    echo "setup.sh: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+[ "${1:-}" = "--deps" ] && exit 0
+
+cmake --workflow --preset release
+capture=tests/pcaps/real/bulk-random-drop.pcap
+echo
+echo "== ./build/release/tcp_window_monitor -r $capture --scope all --top 3"
+./build/release/tcp_window_monitor -r "$capture" --scope all --top 3
