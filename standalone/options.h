@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line flags of tcp_window_monitor, parsed into one struct. */
+#ifndef TCPWM_CLI_OPTIONS_H
+#define TCPWM_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpwm/expo.h"
+#include "tcpwm/monitor.h"
+
+typedef struct options {
+    const char **inputs; /* -r files, in order (pointers into argv) */
+    size_t n_inputs;
+    char *filter;        /* BPF expression: the remaining words joined; NULL if none */
+    const char *output;  /* -o FILE; NULL for stdout */
+    tcpwm_format format; /* --format, or OpenMetrics with --timeline */
+    bool timeline;       /* --timeline: one snapshot per stats interval */
+    bool verbose;        /* -v: one stderr line per packet with events */
+    bool quiet;          /* -q: no stats lines, no progress bar */
+    int64_t interval_ns; /* -s: stats interval (wall clock) and timeline step */
+    uint32_t top;        /* --top N; 0 when not asked */
+    tcpwm_config config; /* --scope, --max-flows, --max-holes, --idle-timeout */
+} options;
+
+/* What options_parse() decided. */
+typedef enum options_status {
+    OPTIONS_RUN = 0, /* analyze */
+    OPTIONS_EXIT_OK, /* --help or --version was printed to out */
+    OPTIONS_USAGE,   /* a usage error was printed to err */
+    OPTIONS_NOMEM,   /* out of memory (printed to err) */
+} options_status;
+
+/* Parse argv into o (which options_free() releases whatever the result).
+ * Help and version text go to out, usage errors to err. */
+options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE *err);
+void options_free(options *o);
+
+/* "12.5" -> 12500000000. Decimal seconds with at most 9 fractional
+ * digits, > 0 and at most 1e9 s. 0 on success, -1 if not such a number. */
+int options_parse_seconds(const char *s, int64_t *ns);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+#include "replay.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "tcpwm/decode.h"
+#include "tcpwm/err.h"
+
+#include "verbose.h"
+
+#define PROG "tcp_window_monitor"
+
+/* libpcap's open errors often start with the path already
+ * ("x.pcap: No such file or directory"); we add it ourselves. */
+static const char *strip_path(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+
+    if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        return msg + n + 2;
+    return msg;
+}
+
+static int set_filter(pcap_t *p, const char *name, const char *filter, char *errbuf, size_t errlen)
+{
+    struct bpf_program prog;
+    int rc;
+
+    /* The netmask only matters for "ip broadcast", which a file cannot
+     * answer anyway. */
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(errbuf, errlen, "%s: bad filter expression '%s': %s", name, filter,
+                 pcap_geterr(p));
+        return -1;
+    }
+    rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        snprintf(errbuf, errlen, "%s: cannot set filter '%s': %s", name, filter, pcap_geterr(p));
+        return -1;
+    }
+    return 0;
+}
+
+/* One frame through the hooks and the monitor. 0, or TCPWM_ENOMEM. */
+static int frame(replay *r, const char *name, const struct pcap_pkthdr *h, const uint8_t *data,
+                 int dlt)
+{
+    /* Opened with PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec;
+    size_t wirelen = h->len < h->caplen ? h->caplen : h->len;
+    tcpwm_result res;
+
+    if (r->tl != NULL) {
+        uint64_t skipped;
+        int rc = timeline_packet(r->tl, ts, tcpwm_monitor_metrics(r->m), &skipped);
+
+        if (rc != 0)
+            return rc;
+        if (skipped > 0) {
+            char when[VERBOSE_TIME_MAX];
+
+            verbose_time(when, ts);
+            status_clear(r->st);
+            fprintf(r->err,
+                    PROG ": %s: capture time jumps to %s, past %" PRIu64
+                         " timeline intervals without packets; they get one snapshot\n",
+                    name, when, skipped + 1);
+        }
+    }
+
+    tcpwm_monitor_frame(r->m, data, h->caplen, wirelen, dlt, ts, r->verbose ? &res : NULL);
+    if (r->verbose && verbose_wants(&res)) {
+        status_clear(r->st);
+        verbose_event(r->err, ts, &res);
+    }
+    if (++r->since_tick == STATUS_TICK_PACKETS) {
+        r->since_tick = 0;
+        status_tick(r->st, tcpwm_monitor_metrics(r->m));
+    }
+    return 0;
+}
+
+int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    pcap_t *p;
+    int dlt, rc = 0;
+
+    perr[0] = '\0';
+    p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (p == NULL) {
+        snprintf(errbuf, errlen, "%s: %s", name, strip_path(perr, path));
+        return -1;
+    }
+
+    dlt = pcap_datalink(p);
+    if (!tcpwm_link_supported(dlt)) {
+        const char *dname = pcap_datalink_val_to_name(dlt);
+
+        snprintf(errbuf, errlen, "%s: unsupported link type %s (%d)", name,
+                 dname != NULL ? dname : "unknown", dlt);
+        pcap_close(p);
+        return -1;
+    }
+    if (r->filter != NULL && set_filter(p, name, r->filter, errbuf, errlen) != 0) {
+        pcap_close(p);
+        return -1;
+    }
+
+    status_file(r->st, name, pcap_file(p));
+    for (;;) {
+        int n = pcap_next_ex(p, &h, &data);
+
+        if (n == 1) {
+            if (frame(r, name, h, data, dlt) != 0) {
+                snprintf(errbuf, errlen, "%s: out of memory", name);
+                rc = -1;
+                break;
+            }
+        } else if (n == PCAP_ERROR_BREAK) {
+            break; /* end of file */
+        } else if (n == PCAP_ERROR) {
+            snprintf(errbuf, errlen, "%s: %s", name, pcap_geterr(p));
+            rc = -1;
+            break;
+        }
+        /* 0 is a live-capture timeout; a file never returns it. */
+    }
+    status_file(r->st, NULL, NULL);
+    pcap_close(p);
+    return rc;
+}

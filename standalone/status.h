@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Progress on standard error while replaying: a stats line every stats
+ * interval of wall-clock time and one at the end (not with -q), and a
+ * progress bar for big files when standard error is a terminal. Anything
+ * else written to standard error calls status_clear() first, so the bar
+ * never mixes with it. */
+#ifndef TCPWM_CLI_STATUS_H
+#define TCPWM_CLI_STATUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpwm/metrics.h"
+
+/* Check the clock once every this many packets. */
+#define STATUS_TICK_PACKETS 4096u
+
+/* Files smaller than this get no progress bar. */
+#define STATUS_BAR_MIN_BYTES (64LL * 1024 * 1024)
+
+typedef struct status {
+    FILE *err;
+    bool lines; /* stats lines wanted (not -q) */
+    bool tty;   /* err is a terminal: a bar may be drawn */
+    int64_t interval_ns;
+    int64_t next_line_ns; /* monotonic time of the next stats line */
+    /* The bar, for the current file. */
+    FILE *file; /* the file being read; NULL: no bar */
+    const char *path;
+    long long size;
+    int shown_pct; /* -1 when no bar is on screen */
+} status;
+
+void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns);
+
+/* A new input file begins; fp is its stream (for ftell), NULL if none. */
+void status_file(status *s, const char *path, FILE *fp);
+
+/* Every STATUS_TICK_PACKETS packets: print a stats line when one is due,
+ * redraw the bar. */
+void status_tick(status *s, const tcpwm_metrics *mt);
+
+/* Erase the bar (if drawn) before other output on standard error. */
+void status_clear(status *s);
+
+/* The end: erase the bar, print the final stats line. */
+void status_final(status *s, const tcpwm_metrics *mt);
+
+#endif

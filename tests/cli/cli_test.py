@@ -1,0 +1,367 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of tcp_window_monitor, one case per ctest test:
+
+    python3 cli_test.py BINARY PROMTOOL CASE
+
+Captures are crafted on the fly with pcapgen.py into a temporary folder.
+The addresses are global unicast, so the default --scope global sees them.
+"""
+import decimal
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcapgen  # noqa: E402
+
+BIN, PROMTOOL = sys.argv[1], sys.argv[2]
+T0 = 1_700_000_000_200_000_000  # 2023-11-14T22:13:20.2Z
+A, B, C = "20.0.0.1", "30.0.0.2", "40.0.0.3"
+WORK = tempfile.mkdtemp(prefix="tcpwm-cli-")
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def path(name):
+    return os.path.join(WORK, name)
+
+
+def run(*args, code=0, stdin=None):
+    p = subprocess.run([BIN, *args], capture_output=True, stdin=stdin)
+    if code is not None and p.returncode != code:
+        raise Failure(f"{args}: exit {p.returncode}, expected {code}\n"
+                      f"stderr:\n{p.stderr.decode(errors='replace')}")
+    return p
+
+
+def metric(text, name):
+    """The value of an unlabelled, untimestamped sample."""
+    m = re.search(rb"^" + re.escape(name.encode()) + rb" (\S+)$", text, re.M)
+    check(m is not None, f"no sample {name} in the output")
+    return float(m.group(1))
+
+
+def err_lines(p):
+    return p.stderr.decode().splitlines()
+
+
+def capture(name, records, ng=False):
+    (pcapgen.write_pcapng if ng else pcapgen.write_pcap)(path(name), records)
+    return path(name)
+
+
+def lossy(name="lossy.pcap"):
+    """One flow, 10 data segments, segments 3 and 6 not captured."""
+    return capture(name, pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6}))
+
+
+def two_ports(name="two_ports.pcap"):
+    """A flow to port 80 (1 loss) and a later one to port 443 (3 losses)."""
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 8, drop={2})
+    recs += pcapgen.conversation(C, B, 40001, 443, T0 + 5 * 10**9, 12, drop={1, 4, 8})
+    return capture(name, recs)
+
+
+# ---- usage ---------------------------------------------------------------
+
+def case_usage():
+    f = lossy()
+    bad = [
+        [],                                            # no -r
+        ["-r"],                                        # missing value
+        ["-x", "-r", f],                               # unknown short option
+        ["--bogus", "-r", f],                          # unknown long option
+        ["-i", "eth0"],                                # live capture: not in this build
+        ["-r", f, "--format", "json"],
+        ["-r", f, "--scope", "local"],
+        ["-r", f, "-s", "0"],
+        ["-r", f, "-s", "-1"],
+        ["-r", f, "-s", "abc"],
+        ["-r", f, "-s", "0.0000000001"],
+        ["-r", f, "--top", "0"],
+        ["-r", f, "--max-holes", "256"],
+        ["-r", f, "--max-flows", "0"],
+        ["-r", f, "--idle-timeout", "x"],
+        ["-r", f, "--timeline", "--format", "prometheus"],
+    ]
+    for args in bad:
+        p = run(*args, code=2)
+        lines = err_lines(p)
+        check(len(lines) == 2 and lines[0].startswith("tcp_window_monitor: ")
+              and "--help" in lines[1], f"{args}: usage error text: {lines}")
+        check(p.stdout == b"", f"{args}: usage error wrote to stdout")
+    p = run("--help")
+    check(b"Usage: tcp_window_monitor" in p.stdout and p.stderr == b"", "--help text")
+    p = run("-h")
+    check(b"--timeline" in p.stdout, "-h text")
+    p = run("--version")
+    check(re.match(rb"tcp_window_monitor \d+\.\d+\.\d+ ", p.stdout), f"--version: {p.stdout}")
+    # Accepted forms.
+    run("-r", f, "-q", "-s", "0.5", "--scope", "all", "--max-flows", "10", "--max-holes", "1",
+        "--idle-timeout", "2.5", "--format", "openmetrics", "--timeline")
+
+
+# ---- input errors: one line, what was read is still printed, exit 1 ------
+
+def expect_input_error(args, reason_re, packets):
+    p = run("-q", *args, code=1)
+    lines = err_lines(p)
+    check(len(lines) == 1, f"{args}: expected one stderr line, got {lines}")
+    check(re.search(reason_re, lines[0]), f"{args}: {lines[0]!r} !~ {reason_re!r}")
+    check(lines[0].startswith("tcp_window_monitor: "), f"prefix: {lines[0]!r}")
+    check(metric(p.stdout, "tcp_monitor_packets_total") == packets,
+          f"{args}: packets before the fault")
+    return p
+
+
+def case_missing_file():
+    expect_input_error(["-r", path("nope.pcap")],
+                       r"^tcp_window_monitor: \S*nope\.pcap: No such file or directory$", 0)
+
+
+def case_truncated():
+    f = lossy()
+    data = open(f, "rb").read()
+    cut = path("cut.pcap")
+    with open(cut, "wb") as o:
+        o.write(data[:-10])  # the last record loses its tail
+    n = len(pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6}))
+    expect_input_error(["-r", cut], r"cut\.pcap: .*truncated", n - 1)
+    with open(cut, "wb") as o:
+        o.write(data[:10])   # inside the file header
+    expect_input_error(["-r", cut], r"cut\.pcap: .*truncated", 0)
+    with open(cut, "wb") as o:
+        o.write(b"this is not a capture file at all")
+    expect_input_error(["-r", cut], r"cut\.pcap: ", 0)
+
+
+def case_bad_filter():
+    expect_input_error(["-r", lossy(), "port", "and"], r"lossy\.pcap: .*'port and'", 0)
+
+
+def case_unsupported_linktype():
+    f = path("user0.pcap")
+    pcapgen.write_pcap(f, [(T0, b"\x00" * 40)], linktype=147)
+    expect_input_error(["-r", f], r"user0\.pcap: unsupported link type \S+ \(147\)$", 0)
+
+
+def case_stop_at_first_failure():
+    f = lossy()
+    n = len(pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6}))
+    expect_input_error(["-r", f, "-r", path("nope.pcap"), "-r", f], r"nope\.pcap", n)
+
+
+# ---- output ---------------------------------------------------------------
+
+def case_output_file():
+    f = lossy()
+    out = path("out.prom")
+    p = run("-q", "-r", f, "-o", out)
+    check(p.stdout == b"", "-o still wrote to stdout")
+    check(open(out, "rb").read() == run("-q", "-r", f).stdout, "-o differs from stdout")
+    run("-q", "-r", f, "--output", out, "--format", "openmetrics")
+    check(open(out, "rb").read().endswith(b"\n# EOF\n"), "-o openmetrics")
+    p = run("-q", "-r", f, "-o", path("no/such/dir/out.prom"), code=1)
+    check(len(err_lines(p)) == 1 and "no/such/dir" in err_lines(p)[0], "unwritable -o")
+    if os.path.exists("/dev/full"):
+        p = run("-q", "-r", f, "-o", "/dev/full", code=1)
+        check("/dev/full" in p.stderr.decode(), "write error names the file")
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([BIN, "-q", "-r", f], stdout=full, stderr=subprocess.PIPE)
+        check(p.returncode == 1 and b"standard output" in p.stderr, "stdout write error")
+
+
+def case_openmetrics():
+    p = run("-q", "-r", lossy(), "--format", "openmetrics")
+    check(p.stdout.endswith(b"\n# EOF\n"), "OpenMetrics must end with # EOF")
+    check(b"# EOF" not in p.stdout[:-6], "one # EOF only")
+    p = run("-q", "-r", lossy())
+    check(b"# EOF" not in p.stdout, "Prometheus text has no # EOF")
+
+
+def case_determinism():
+    f = two_ports()
+    for extra in ([], ["--format", "openmetrics"], ["--timeline"], ["--scope", "all"]):
+        a = run("-q", "-r", f, *extra).stdout
+        b = run("-q", "-r", f, *extra).stdout
+        check(a == b and len(a) > 0, f"{extra}: two runs differ")
+    # Nothing about the run (path, clock) leaks into the output.
+    other = path("renamed.pcap")
+    os.link(f, other)
+    check(run("-q", "-r", other).stdout == run("-q", "-r", f).stdout, "path in output")
+
+
+def case_promtool_check():
+    check(os.access(PROMTOOL, os.X_OK), f"promtool not found ({PROMTOOL}): install prometheus")
+    for fmt in ("prometheus",):
+        out = run("-q", "-r", two_ports(), "--format", fmt).stdout
+        p = subprocess.run([PROMTOOL, "check", "metrics"], input=out, capture_output=True)
+        check(p.returncode == 0, f"promtool check metrics: {p.stdout!r} {p.stderr!r}")
+
+
+# ---- --timeline -----------------------------------------------------------
+
+def expected_timeline(times, iv):
+    """A sample stamped t counts every packet at or before t; the stamps are
+    the multiples of iv passed by the packets, then the last packet's time."""
+    first = -(-times[0] // iv) * iv
+    want = [(b, sum(1 for t in times if t <= b)) for b in range(first, times[-1], iv)]
+    return want + [(times[-1], len(times))]
+
+
+def timeline_samples(text):
+    """(ts_ns, value) of every tcp_monitor_packets_total sample."""
+    got = []
+    for m in re.finditer(rb"^tcp_monitor_packets_total (\S+) (\S+)$", text, re.M):
+        got.append((int(decimal.Decimal(m.group(2).decode()) * 10**9), int(m.group(1))))
+    check(got, "no timestamped samples")
+    return got
+
+
+def case_timeline():
+    check(os.access(PROMTOOL, os.X_OK), f"promtool not found ({PROMTOOL}): install prometheus")
+    step = 300_000_000
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 17, drop={5}, step=step)
+    f = capture("tl.pcap", recs)
+    out = path("tl.om")
+    run("-q", "-r", f, "--timeline", "-o", out)
+    text = open(out, "rb").read()
+    check(text.endswith(b"\n# EOF\n"), "timeline ends with # EOF")
+
+    times = [ts for ts, _ in recs]
+    check(timeline_samples(text) == expected_timeline(times, 10**9), "timeline at 1 s")
+
+    db = path("tsdb")
+    p = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", out, db],
+                       capture_output=True)
+    check(p.returncode == 0, f"promtool create-blocks-from: {p.stdout!r} {p.stderr!r}")
+
+    text = run("-q", "-r", f, "--timeline", "-s", "0.5").stdout
+    check(timeline_samples(text) == expected_timeline(times, 5 * 10**8), "timeline at 0.5 s")
+
+    # A jump over more than 10000 intervals is one snapshot, and said so.
+    jump = recs[:3] + [(ts + 20000 * 10**9, fr) for ts, fr in recs[3:]]
+    f = capture("jump.pcap", jump)
+    p = run("-r", f, "--timeline", "-o", out)
+    check(any("jumps" in line for line in err_lines(p)), f"no jump warning: {err_lines(p)}")
+    n = len(re.findall(rb"^tcp_monitor_packets_total ",  open(out, "rb").read(), re.M))
+    check(n < 100, f"jump gave {n} snapshots")
+    p = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", out,
+                        path("tsdb2")], capture_output=True)
+    check(p.returncode == 0, f"promtool on the jump: {p.stdout!r} {p.stderr!r}")
+
+    # No packet at all: still a valid document.
+    empty = capture("empty.pcap", [])
+    check(run("-q", "-r", empty, "--timeline").stdout == b"# EOF\n", "empty timeline")
+
+
+# ---- analysis through the CLI -------------------------------------------
+
+def case_filter():
+    f = two_ports()
+    total = metric(run("-q", "-r", f).stdout, "tcp_monitor_packets_total")
+    only80 = metric(run("-q", "-r", f, "port", "80").stdout, "tcp_monitor_packets_total")
+    only443 = metric(run("-q", "-r", f, "--", "tcp port 443").stdout, "tcp_monitor_packets_total")
+    check(total == 3 + 7 + 3 + 9, f"total {total}")
+    check(only80 == 10 and only443 == 12, f"filtered: {only80}, {only443}")
+    miss80 = metric(run("-q", "port", "80", "-r", f).stdout, "tcp_monitor_packet_loss_missing_total")
+    check(miss80 == 1, f"missing with port 80: {miss80}")
+
+
+def case_top():
+    p = run("-r", two_ports(), "--top", "5")
+    lines = err_lines(p)
+    rows = [line for line in lines if re.match(r"^\s+\d+\s", line)]
+    check(len(rows) == 2, f"--top rows: {lines}")
+    check(re.match(r"^\s+1\s+40\.0\.0\.3:40001 > 30\.0\.0\.2:443\s+12\s+3\s+3\s", rows[0]),
+          f"first row: {rows[0]!r}")
+    check(re.match(r"^\s+2\s+20\.0\.0\.1:40000 > 30\.0\.0\.2:80\s", rows[1]),
+          f"second row: {rows[1]!r}")
+    # --top 1 keeps the lossier flow, also when it left the table early
+    # (evicted by the next flow with --max-flows 1).
+    recs = pcapgen.conversation(C, B, 40001, 443, T0, 12, drop={1, 4, 8})
+    recs += pcapgen.conversation(A, B, 40000, 80, T0 + 5 * 10**9, 8, drop={2})
+    p = run("-q", "-r", capture("rev.pcap", recs), "--top", "1", "--max-flows", "1")
+    rows = [line for line in err_lines(p) if re.match(r"^\s+\d+\s", line)]
+    check(len(rows) == 1 and "40.0.0.3:40001" in rows[0], f"--top 1: {rows}")
+
+
+def case_verbose():
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 5, drop={2})
+    recs += pcapgen.conversation("2a00:1450::1", "2a00:1450::2", 40002, 443, T0 + 10**9, 5,
+                                 drop={3})
+    recs += pcapgen.conversation(A, B, 40004, 80, T0 + 2 * 10**9, 5, drop={1}, vlan=7)
+    f = capture("verbose.pcap", recs)
+    p = run("-q", "-v", "-r", f)
+    lines = [line for line in err_lines(p) if "missing" in line]
+    check(len(lines) == 3, f"-v lines: {err_lines(p)}")
+    ts = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z"
+    check(re.fullmatch(ts + r" 20\.0\.0\.1:40000 > 30\.0\.0\.2:80 missing gap=1000", lines[0]),
+          f"IPv4 line: {lines[0]!r}")
+    check(lines[0].startswith("2023-11-14T22:13:20.800000000Z "), f"time: {lines[0]!r}")
+    check(re.fullmatch(ts + r" \[2a00:1450::1\]:40002 > \[2a00:1450::2\]:443 missing gap=1000",
+                       lines[1]), f"IPv6 line: {lines[1]!r}")
+    check(re.fullmatch(ts + r" vlan 7 20\.0\.0\.1:40004 > 30\.0\.0\.2:80 missing gap=1000",
+                       lines[2]), f"VLAN line: {lines[2]!r}")
+    # Without -v, nothing of the sort.
+    check(run("-q", "-r", f).stderr == b"", "-q without -v is silent")
+
+
+def case_stats_line():
+    p = run("-r", lossy())
+    lines = err_lines(p)
+    check(len(lines) == 1 and "final" in lines[0] and "packets 11" in lines[0]
+          and "missing 2" in lines[0], f"final stats line: {lines}")
+
+
+def case_multiple_files():
+    a = lossy("a.pcap")
+    b = capture("b.pcapng",
+                pcapgen.conversation(C, B, 40001, 443, T0 + 60 * 10**9, 12, drop={1, 4, 8}),
+                ng=True)
+    pa, pb = run("-q", "-r", a).stdout, run("-q", "-r", b).stdout
+    pab = run("-q", "-r", a, "-r", b).stdout
+    for name in ("tcp_monitor_packets_total", "tcp_monitor_tcp_packets_total",
+                 "tcp_monitor_packet_loss_missing_total",
+                 "tcp_monitor_connections_opened_total"):
+        check(metric(pab, name) == metric(pa, name) + metric(pb, name), f"{name} does not add up")
+    check(metric(pab, "tcp_monitor_packet_loss_missing_total") == 5, "missing 2 + 3")
+
+
+def case_pcapng():
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6})
+    a = capture("same.pcap", recs)
+    b = capture("same.pcapng", recs, ng=True)
+    for extra in ([], ["--timeline"]):
+        check(run("-q", "-r", a, *extra).stdout == run("-q", "-r", b, *extra).stdout,
+              f"pcap and pcapng of the same packets differ ({extra})")
+
+
+def main():
+    name = sys.argv[3]
+    fn = globals().get("case_" + name)
+    if fn is None:
+        print(f"unknown case {name}", file=sys.stderr)
+        return 2
+    try:
+        fn()
+    except Failure as e:
+        print(f"FAIL {name}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        subprocess.run(["rm", "-rf", WORK])
+    print(f"ok {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
