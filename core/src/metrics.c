@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Histogram bounds and observation, and the eviction-reason labels.
+ *
+ * Buckets follow Prometheus' `le` (less or equal) convention: an
+ * observation equal to a bound belongs to that bound's bucket. Counts are
+ * kept per bucket (not cumulative) so an observation is one increment;
+ * the exposition writer accumulates them. */
+#include "tcpwm/metrics.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 2^6 .. 2^24 bytes: from a fraction of a segment to a whole window of
+ * the largest scaled size in common use. */
+const uint64_t tcpwm_gap_bounds[TCPWM_GAP_BUCKETS] = {
+    64,    128,    256,    512,    1024,    2048,    4096,    8192,    16384,    32768,
+    65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216,
+};
+
+/* 100 us .. 10 s in 1-2.5-5 steps (the Prometheus client defaults widened
+ * downwards for LAN retransmissions). In nanoseconds, so that comparisons
+ * with observed capture-time differences are exact. */
+#define TCPWM__US 1000LL
+#define TCPWM__MS 1000000LL
+#define TCPWM__S 1000000000LL
+const int64_t tcpwm_fill_bounds_ns[TCPWM_FILL_BUCKETS] = {
+    100 * TCPWM__US,  250 * TCPWM__US,  500 * TCPWM__US, 1 * TCPWM__MS,
+    2500 * TCPWM__US, 5 * TCPWM__MS,    10 * TCPWM__MS,  25 * TCPWM__MS,
+    50 * TCPWM__MS,   100 * TCPWM__MS,  250 * TCPWM__MS, 500 * TCPWM__MS,
+    1 * TCPWM__S,     2500 * TCPWM__MS, 5 * TCPWM__S,    10 * TCPWM__S,
+};
+
+void tcpwm_hist_gap_observe(tcpwm_hist_gap *h, uint64_t bytes)
+{
+    size_t i = 0;
+    while (i < TCPWM_GAP_BUCKETS && bytes > tcpwm_gap_bounds[i])
+        i++;
+    if (i < TCPWM_GAP_BUCKETS)
+        h->bucket[i]++;
+    else
+        h->inf++;
+    h->count++;
+    h->sum += bytes; /* unsigned: wraps after 2^64 bytes, never UB */
+}
+
+void tcpwm_hist_fill_observe(tcpwm_hist_fill *h, int64_t ns)
+{
+    /* Capture time can step backwards (merged or reordered captures);
+     * a fill cannot take negative time, so such a fill took "no time". */
+    if (ns < 0)
+        ns = 0;
+    size_t i = 0;
+    while (i < TCPWM_FILL_BUCKETS && ns > tcpwm_fill_bounds_ns[i])
+        i++;
+    if (i < TCPWM_FILL_BUCKETS)
+        h->bucket[i]++;
+    else
+        h->inf++;
+    h->count++;
+    /* Saturate instead of overflowing (signed overflow is UB). The sum
+     * reaches INT64_MAX only after ~292 years of accumulated fill time. */
+    if (h->sum_ns > 0 && ns > INT64_MAX - h->sum_ns)
+        h->sum_ns = INT64_MAX;
+    else
+        h->sum_ns += ns;
+}
+
+static const char *const evict_labels[TCPWM_EVICT__COUNT] = {
+#define TCPWM__EV_LABEL(name, label) [TCPWM_EVICT_##name] = label,
+    TCPWM_EVICT_MAP(TCPWM__EV_LABEL)
+#undef TCPWM__EV_LABEL
+};
+
+const char *tcpwm_evict_label(tcpwm_evict_reason r)
+{
+    if ((int)r < 0 || (int)r >= TCPWM_EVICT__COUNT)
+        return NULL;
+    return evict_labels[r];
+}
