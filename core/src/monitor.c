@@ -160,12 +160,15 @@ void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
 }
 
 /* Room for one more flow: the least recently active closed flow goes
- * first, since it is over anyway; else the least recently active open one. */
+ * first, quietly, since it was leaving anyway; else the least recently
+ * active open one, which counts as an eviction. */
 static void make_room(tcpwm_monitor *m)
 {
     while (m->table.count >= m->table.max) {
-        uint32_t i = m->table.closed.tail != TCPWM__NIL ? m->table.closed.tail : m->table.open.tail;
-        drop_flow(m, i, TCPWM_EVICT_MAX_FLOWS);
+        if (m->table.closed.tail != TCPWM__NIL)
+            drop_flow(m, m->table.closed.tail, -1);
+        else
+            drop_flow(m, m->table.open.tail, TCPWM_EVICT_MAX_FLOWS);
     }
 }
 
