@@ -64,6 +64,7 @@ typedef struct decoder {
     tcpwm_cursor c; /* the frame, from the layer being decoded on */
     size_t caplen;  /* bytes captured */
     size_t wirelen; /* bytes on the wire, never less than caplen */
+    size_t link_limit; /* bytes an inner layer (PPPoE) says it carries; SIZE_MAX if none */
     tcpwm_segment *seg;
     tcpwm_decode_error err; /* set when a function returns TCPWM_DECODE_ERROR */
 } decoder;
@@ -74,11 +75,22 @@ static tcpwm_decode_status fail(decoder *d, tcpwm_decode_error e)
     return TCPWM_DECODE_ERROR;
 }
 
-/* Bytes of the frame on the wire from the cursor's position on: the IP
- * payload length when the IP header leaves it to the link (TSO, BIG TCP). */
+/* Bytes the link carried from the cursor's position on: the frame's
+ * length on the wire, cut to what an enclosing layer (PPPoE) declares.
+ * An IP length larger than this counts Ethernet padding or bytes that
+ * were never on the wire, so it is cut to it (as Wireshark and tcpdump
+ * do); an IP length of 0 (TSO, BIG TCP) takes it whole. */
 static size_t wire_left(const decoder *d)
 {
-    return d->wirelen - (d->caplen - d->c.left);
+    size_t n = d->wirelen - (d->caplen - d->c.left);
+    return n < d->link_limit ? n : d->link_limit;
+}
+
+/* The IP datagram's length: the header's claim (0: unknown) cut to what
+ * the link carried. */
+static size_t ip_length(size_t claimed, size_t carried)
+{
+    return claimed == 0 || claimed > carried ? carried : claimed;
 }
 
 static uint32_t clamp_u32(size_t n)
@@ -202,6 +214,7 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
 {
     tcpwm_cursor *c = &d->c;
     tcpwm_segment *s = d->seg;
+    size_t carried = wire_left(d);
 
     uint8_t ver_ihl = cur_be8(c);
     cur_skip(c, 1); /* DSCP, ECN */
@@ -226,6 +239,9 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
      * here: captures of TSO/GSO super-packets carry it (the NIC fills it). */
     if (total != 0 && total < hlen)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
+    size_t len = ip_length(total, carried);
+    if (len < hlen)
+        return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     if (proto != IP_PROTO_TCP)
         return TCPWM_DECODE_NOT_TCP;
     /* RFC 791 3.2: only the fragment at offset 0 holds the TCP header; a
@@ -237,7 +253,7 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
         return fail(d, TCPWM_DE_TRUNCATED_IP);
 
     s->family = 4;
-    return decode_tcp(d, total != 0 ? total - hlen : wire_left(d));
+    return decode_tcp(d, len - hlen);
 }
 
 static bool is_ipv6_ext(uint8_t nh)
@@ -248,8 +264,8 @@ static bool is_ipv6_ext(uint8_t nh)
 
 /* RFC 8200 section 4: walk the extension headers before the upper layer.
  * On TCPWM_DECODE_TCP ("go on"), *nh is the upper-layer protocol and *walked
- * the bytes of extension headers. plen is the IPv6 payload length, 0 when
- * the link gives the length (BIG TCP). */
+ * the bytes of extension headers. plen is the IPv6 payload length as
+ * carried (see ip_length). */
 static tcpwm_decode_status ipv6_extensions(decoder *d, uint8_t *nh, size_t *walked, size_t plen)
 {
     tcpwm_cursor *c = &d->c;
@@ -276,7 +292,7 @@ static tcpwm_decode_status ipv6_extensions(decoder *d, uint8_t *nh, size_t *walk
         if (c->bad)
             return fail(d, TCPWM_DE_BAD_IPV6_EXTENSION);
         *walked += hlen;
-        if (plen != 0 && *walked > plen)
+        if (*walked > plen)
             return fail(d, TCPWM_DE_BAD_IPV6_EXTENSION);
         if (frag >> 3 != 0) {
             /* A later fragment holds no TCP header. Its next header names
@@ -296,6 +312,7 @@ static tcpwm_decode_status decode_ipv6(decoder *d)
 {
     tcpwm_cursor *c = &d->c;
     tcpwm_segment *s = d->seg;
+    size_t carried = wire_left(d);
 
     uint32_t ver_tc_flow = cur_be32(c);
     uint16_t plen = cur_be16(c);
@@ -308,8 +325,13 @@ static tcpwm_decode_status decode_ipv6(decoder *d)
     if (ver_tc_flow >> 28 != 6)
         return fail(d, TCPWM_DE_BAD_IP_VERSION);
 
+    /* RFC 8200 3: the payload length counts extension headers. 0 without
+     * a jumbo option is BIG TCP (or TSO): the link knows the length. */
+    if (carried < IPV6_HDR)
+        return fail(d, TCPWM_DE_BAD_IP_LENGTH);
+    size_t len = ip_length(plen, carried - IPV6_HDR);
     size_t walked = 0;
-    tcpwm_decode_status st = ipv6_extensions(d, &nh, &walked, plen);
+    tcpwm_decode_status st = ipv6_extensions(d, &nh, &walked, len);
     if (st != TCPWM_DECODE_TCP)
         return st;
     /* ESP, AH, no next header (59), tunnels, ICMPv6, UDP, ... */
@@ -317,9 +339,7 @@ static tcpwm_decode_status decode_ipv6(decoder *d)
         return TCPWM_DECODE_NOT_TCP;
 
     s->family = 6;
-    /* RFC 8200 3: the payload length counts extension headers. 0 without
-     * a jumbo option is BIG TCP (or TSO): the link knows the length. */
-    return decode_tcp(d, plen != 0 ? plen - walked : wire_left(d));
+    return decode_tcp(d, len - walked);
 }
 
 /* Raw IP: the version nibble says which. */
@@ -357,12 +377,16 @@ static tcpwm_decode_status decode_pppoe(decoder *d)
     tcpwm_cursor *c = &d->c;
     uint8_t ver_type = cur_be8(c);
     uint8_t code = cur_be8(c);
-    cur_skip(c, 4); /* session id, length */
+    cur_skip(c, 2); /* session id */
+    uint16_t length = cur_be16(c);
     uint16_t proto = cur_be16(c);
     if (c->bad)
         return fail(d, TCPWM_DE_TRUNCATED_LINK);
     if (ver_type != 0x11 || code != 0)
         return TCPWM_DECODE_NOT_TCP;
+    /* RFC 2516 4: LENGTH counts the PPPoE payload, which starts with the
+     * 2-byte PPP protocol; Ethernet padding after it is not IP. */
+    d->link_limit = length >= 2 ? (size_t)length - 2 : 0;
     switch (proto) {
     case PPP_IPV4:
         return decode_ipv4(d);
@@ -527,6 +551,7 @@ tcpwm_decode_status tcpwm_decode(const uint8_t *frame, size_t caplen, size_t wir
         .c = cur_make(frame, caplen),
         .caplen = caplen,
         .wirelen = wirelen < caplen ? caplen : wirelen,
+        .link_limit = SIZE_MAX,
         .seg = seg,
         .err = TCPWM_DE__COUNT,
     };

@@ -940,10 +940,46 @@ static void test_tcp_data_offset(void)
     set8(&f, f.tcp + 12, 0xf0);
     put_fill(&f, 0, 40);
     EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_BAD_TCP_DATA_OFFSET);
-    /* Options claimed, not captured: truncated. */
+    /* Options on the wire but cut by the snap length: truncated. */
     build(&f, TCPWM_DLT_IPV6, 6, mss, 4, 0);
+    {
+        tcpwm_segment s_ = {0};
+        tcpwm_decode_error e_;
+        CHECK_EQ_U64(run_len(&f, TCPWM_DLT_IPV6, f.n - 1, f.n, &s_, &e_), TCPWM_DECODE_ERROR);
+        CHECK_STREQ(label(e_), label(TCPWM_DE_TRUNCATED_TCP));
+    }
+    /* The same frame one byte short on the wire: the IP length is cut to
+     * what the link carried, and the header no longer fits in it. */
     f.n -= 1;
-    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_TRUNCATED_TCP);
+    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_BAD_TCP_DATA_OFFSET);
+}
+
+/* An IP length beyond what the link carried (Ethernet padding counted in
+ * it, a frame shorter on the wire) is cut to it; PPPoE's LENGTH also
+ * bounds it (RFC 2516). */
+static void test_ip_length_cut_to_link(void)
+{
+    frame f;
+    build(&f, TCPWM_DLT_EN10MB, 4, NULL, 0, 100);
+    set16(&f, f.ip + 2, 20 + 20 + 150); /* claims 150 bytes of payload */
+    EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 100);
+    build(&f, TCPWM_DLT_IPV6, 6, NULL, 0, 100);
+    set16(&f, f.ip + 4, 20 + 150);
+    EXPECT_TCP(&f, TCPWM_DLT_IPV6, 100);
+    /* Snap length, not the wire: the header's length stands. */
+    build(&f, TCPWM_DLT_EN10MB, 4, NULL, 0, 100);
+    expect_tcp_len(&f, TCPWM_DLT_EN10MB, f.n - 60, f.n, 100, __LINE__);
+    /* PPPoE says 6 bytes fewer than IPv4 (padding counted in the IP
+     * length, as seen in the wild): PPPoE wins. */
+    start(&f);
+    eth(&f, 0x8864);
+    pppoe(&f, 0x0021);
+    ipv4(&f, 6, 0);
+    tcp(&f, TCPWM_ACK, NULL, 0);
+    payload(&f, 10);
+    finish(&f);
+    set16(&f, f.pppoe + 4, (unsigned)(f.n - f.pppoe - 6 - 6));
+    EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 4);
 }
 
 /* Decode a SYN carrying `opts` (padded by the caller to a multiple of 4). */
@@ -1242,6 +1278,7 @@ int main(void)
     test_options_values();
     test_options_bad();
     test_truncation_sweep();
+    test_ip_length_cut_to_link();
     test_segment_reset();
     test_fuzz();
     return check_finish("test_decode");
