@@ -1242,11 +1242,11 @@ def rst_close():
 @case
 def closed_linger():
     cap = Capture()
-    k = Case("closed_linger", cap, "a closed flow absorbs a late ACK, then leaves after 10 s")
+    k = Case("closed_linger", cap, "a closed flow absorbs a late ACK, then leaves after 60 s")
     f = Flow(cap, ETH, C4, S4)
     f.mini(ms(0))
-    f.c(sec(5), 102, 202, "A")           # 3: within 10 s of closing: same flow, no new one
-    f.c(sec(30), 102, 202, "A")          # 3: the flow left quietly: a new flow opens; 5: its
+    f.c(sec(50), 102, 202, "A")          # 3: within 60 s of closing: same flow, no new one
+    f.c(sec(120), 102, 202, "A")          # 3: the flow left quietly: a new flow opens; 5: its
     #                                          handshake was not seen, scale unknown
     x = k.test(Expect())
     x["packets"] = 12

@@ -326,12 +326,12 @@ static void test_expiry_and_cap(void)
     feed(m, 9 * MS + 301 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
     CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 2);
     CHECK_EQ_U64(mt->active_connections, 1);
-    /* A closed flow lingers 10 s, then leaves quietly. */
+    /* A closed flow lingers 60 s, then leaves quietly. */
     feed(m, 400 * SEC, (pkt){B, A, 80, 3, TCPWM_RST, 0, 0, 0, 0, -1}, &r);
     CHECK_EQ_U64(mt->active_connections, 0);
-    tcpwm_monitor_advance(m, 409 * SEC);
+    tcpwm_monitor_advance(m, 459 * SEC);
     CHECK_EQ_U64(ended, 5);
-    tcpwm_monitor_advance(m, 411 * SEC);
+    tcpwm_monitor_advance(m, 461 * SEC);
     CHECK_EQ_U64(ended, 6);
     CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 2);
     /* Time going backwards does not expire or revive anything. */

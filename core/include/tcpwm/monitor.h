@@ -32,7 +32,7 @@ typedef struct tcpwm_config {
 #define TCPWM_DEFAULT_MAX_FLOWS (1u << 20)
 #define TCPWM_DEFAULT_MAX_HOLES 32u
 #define TCPWM_DEFAULT_IDLE_NS (300 * 1000000000LL)
-#define TCPWM_DEFAULT_LINGER_NS (10 * 1000000000LL)
+#define TCPWM_DEFAULT_LINGER_NS (60 * 1000000000LL)
 
 void tcpwm_config_default(tcpwm_config *c);
 
