@@ -40,7 +40,7 @@ fi
 [ "${1:-}" = "--deps" ] && exit 0
 
 cmake --workflow --preset release
-capture=tests/pcaps/real/bulk-random-drop.pcap
+capture=tests/pcaps/real/bulk-random-drop-rx.pcap
 echo
 echo "== ./build/release/tcp_window_monitor -r $capture --scope all --top 3"
 ./build/release/tcp_window_monitor -r "$capture" --scope all --top 3

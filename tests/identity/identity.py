@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Wireshark identity: our loss counters against tshark's TCP analysis flags.
+
+    identity.py BINARY DIR_OR_FILE... [--tshark PATH] [--skip-absent] [-j N]
+    identity.py BINARY --frames CAPTURE [--tshark PATH]
+
+docs/semantics.md section 4 ("Relation to Wireshark"): on the same capture,
+with every TCP packet analyzed (`--scope all`),
+
+    missing                == packets with tcp.analysis.lost_segment
+    duplicate+out_of_order == packets with tcp.analysis.retransmission or
+                              tcp.analysis.out_of_order
+
+and, so that both are known to have read the same input, the frames read
+(tcp_monitor_packets_total) == the frames tshark prints.
+
+(tshark 4.0 sets tcp.analysis.retransmission on fast and spurious
+retransmissions too, so those two need no term of their own.)
+
+Every .pcap/.pcapng/.cap file under the given folders is checked (a .gz one
+is decompressed into a temporary folder first). A capture named in
+EXCEPTIONS below is still run and its numbers printed, but a difference
+does not fail; an exception that no longer differs does fail, so the table
+cannot go stale. One line per capture, then "N passed, N failed, N skipped"
+(skipped = excepted); the exit status is 1 if anything failed.
+
+--skip-absent: exit 77 (ctest's SKIP_RETURN_CODE) when no folder given
+exists, for the shared corpus that only CI and developers' machines have.
+
+--frames CAPTURE: the per-frame view for digging into a difference: every
+frame where tshark or `BINARY -v` reports a loss event, side by side
+(frames are matched by timestamp; `-v` prints no frame numbers).
+
+tshark runs with an empty configuration folder, so no personal preference
+changes its TCP analysis, and with tcp.analyze_sequence_numbers on (the
+default). Its VLAN-related preference in 4.0,
+protocols.strict_conversation_tracking_heuristics (default off), only adds
+VLAN IDs to ICMP/ICMPv6 conversations and IPv4 reassembly: TCP streams
+ignore VLANs whatever it says, so copies of a connection on two VLANs are
+one stream to Wireshark and two flows to us (semantics.md section 3).
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import gzip
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+EXTENSIONS = (".pcap", ".pcapng", ".cap")
+
+# Captures whose numbers legitimately differ: file name -> reason. Each one
+# is a real, explained difference between Wireshark's model and ours
+# (semantics.md section 4), never a way to make a failure go away.
+EXCEPTIONS = {
+    # crafted/ (tests/pcaps/gen_crafted.py; same cases and reasons as
+    # crafted/wireshark-exceptions.txt)
+    "vlan_mirror.pcap": "one connection on two VLANs: Wireshark ignores VLAN IDs and flags every "
+    "second copy as a retransmission; the rules see two clean flows (semantics.md 3)",
+    "qinq_mirror.pcap": "one connection on two QinQ VLAN pairs: Wireshark merges the copies into "
+    "one stream and flags the second of each as a retransmission (semantics.md 3)",
+    "tso_len0.pcap": "IPv6 payload length 0 (BIG TCP): Wireshark marks the frame malformed unless "
+    "ipv6.tso_support is on (off by default) and reports the next segment as 'previous segment "
+    "not captured'; the rules take the length from the frame (semantics.md 1)",
+    "fragments.pcap": "IPv4 fragments: Wireshark reassembles them into one segment; the rules see "
+    "the first fragment's bytes and a missing event for the rest (semantics.md 1, 4)",
+    "not_tcp.pcap": "TCP inside IP-in-IP, GRE, 6in4 and 6in6: Wireshark analyzes the inner TCP and "
+    "flags the repeated SYNs as retransmissions; to the rules none of it is TCP (semantics.md 1)",
+    # The shared corpus (<repo>/../shared/pcaps, MANIFEST.tsv there).
+    "zeek__vlan-collisions.pcap": "one connection seen untagged, on VLAN 42 and on QinQ 10/20: "
+    "Wireshark merges the three copies and flags the 18 later copies as retransmissions; the rules "
+    "see three clean flows (semantics.md 3)",
+    "zeek__nflog-http.pcap": "link type NFLOG (239): the CLI refuses the file (semantics.md 1); "
+    "Wireshark reads it",
+    "tcpdump__ipoib.pcap": "link type IPOIB (242): the CLI refuses the file (semantics.md 1); "
+    "Wireshark reads it",
+    "suricata-verify__bug-6887-defrag-ppp-ipv4-tcp-syn__frag-ppp-ip-tcp-syn.pcap": "link type PPP "
+    "(9): the CLI refuses the file (semantics.md 1); Wireshark reads it",
+    "PcapPlusPlus__many_interfaces-1.pcapng": "pcapng whose interfaces have different link types "
+    "(Ethernet, NULL, raw IP): libpcap, which the CLI reads files with, refuses the whole file; "
+    "Wireshark reads each interface with its own",
+    "PcapPlusPlus__pcapng-example.pcapng": "pcapng whose interfaces have different link types "
+    "(Ethernet, Linux SLL): libpcap, which the CLI reads files with, refuses the whole file; "
+    "Wireshark reads each interface with its own",
+    "zeek__gap-data-missing.pcapng": "pcapng whose interfaces have different snapshot lengths: "
+    "libpcap, which the CLI reads files with, refuses the whole file; Wireshark reads it",
+    "zeek__ipv6-http-atomic-frag.pcap": "frame 6 acknowledges the 15 bytes that frame 8 carries "
+    "(frame 8 is stamped earlier: the capture is out of time order); Wireshark flags any segment "
+    "the peer has already acknowledged as a spurious retransmission, the rules count a duplicate "
+    "only for bytes the capture has shown before (semantics.md 4), and frame 8 shows them first",
+}
+
+
+def die(msg):
+    sys.stderr.write("identity: %s\n" % msg)
+    sys.exit(2)
+
+
+# ---------------------------------------------------------------- our side
+
+METRICS = {
+    "tcp_monitor_packet_loss_missing_total": "missing",
+    "tcp_monitor_packet_loss_duplicate_total": "duplicate",
+    "tcp_monitor_packet_loss_out_of_order_total": "out_of_order",
+}
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+
+
+def ours(binary, capture):
+    """Run the CLI: (counts or None, frames read, error line or "").
+
+    A file that ends in the middle of a record still gets its metrics
+    printed (exit 1): the counts cover the frames read before the error,
+    as tshark's do, and are compared like any other. A file the CLI refuses
+    (link type, mixed pcapng interfaces) reads fewer frames than tshark, or
+    none, and so never agrees."""
+    p = subprocess.run(
+        [binary, "-r", capture, "--scope", "all", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+    err = ""
+    if p.returncode != 0:
+        lines = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        err = "exit %d: %s" % (p.returncode, lines[-1] if lines else "(no message)")
+    counts = {v: 0 for v in METRICS.values()}
+    seen = set()
+    frames = None
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        m = SAMPLE.match(line)
+        if not m:
+            continue
+        if m.group(1) in METRICS:
+            counts[METRICS[m.group(1)]] += int(float(m.group(3)))
+            seen.add(m.group(1))
+        elif m.group(1) == "tcp_monitor_packets_total":
+            frames = int(float(m.group(3)))
+    if seen != set(METRICS) or frames is None:
+        return None, None, err or "no loss samples in the output"
+    return counts, frames, err
+
+
+# ---------------------------------------------------------- Wireshark side
+
+FLAGS = (
+    "tcp.analysis.lost_segment",
+    "tcp.analysis.retransmission",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.fast_retransmission",
+    "tcp.analysis.spurious_retransmission",
+)
+
+
+class Tshark:
+    def __init__(self, path):
+        self.path = path
+        # An empty personal configuration: Wireshark's default preferences.
+        self.confdir = tempfile.mkdtemp(prefix="tcpwm-identity-ws-")
+        self.env = dict(os.environ, WIRESHARK_CONFIG_DIR=self.confdir)
+
+    def close(self):
+        shutil.rmtree(self.confdir, ignore_errors=True)
+
+    def frames(self, capture, extra=()):
+        """One tshark pass: [(frame, epoch, {flag: bool})], return code, error."""
+        cmd = [self.path, "-n", "-r", capture, "-o", "tcp.analyze_sequence_numbers:TRUE",
+               "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
+               "-e", "frame.number", "-e", "frame.time_epoch"]
+        for f in FLAGS + tuple(extra):
+            cmd += ["-e", f]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, env=self.env, timeout=600)
+        rows = []
+        for line in p.stdout.decode("utf-8", "replace").splitlines():
+            cols = line.split("\t")
+            if len(cols) < 2 + len(FLAGS):
+                continue
+            # A present FT_NONE flag prints as "1" (once per TCP layer).
+            flags = {f: cols[2 + i] != "" for i, f in enumerate(FLAGS)}
+            rows.append((int(cols[0]), cols[1], flags, cols[2 + len(FLAGS):]))
+        err = [l for l in p.stderr.decode("utf-8", "replace").splitlines()
+               if l.strip() and "Running as user" not in l]
+        return rows, p.returncode, (err[-1] if err else "")
+
+    def counts(self, capture):
+        rows, rc, err = self.frames(capture)
+        lost = sum(1 for r in rows if r[2]["tcp.analysis.lost_segment"])
+        retrans = sum(1 for r in rows
+                      if r[2]["tcp.analysis.retransmission"] or r[2]["tcp.analysis.out_of_order"])
+        # The claim that fast and spurious retransmissions carry the
+        # retransmission flag as well is checked, not assumed.
+        loose = [r[0] for r in rows
+                 if (r[2]["tcp.analysis.fast_retransmission"]
+                     or r[2]["tcp.analysis.spurious_retransmission"])
+                 and not r[2]["tcp.analysis.retransmission"]]
+        return {"lost": lost, "retrans": retrans, "frames": len(rows), "rc": rc, "err": err,
+                "loose": loose}
+
+
+# ------------------------------------------------------------------- checks
+
+def collect(paths, tmp):
+    """(display name, readable path) for every capture under paths."""
+    out = []
+    for top in paths:
+        files = []
+        if os.path.isfile(top):
+            files = [top]
+        else:
+            for d, _, names in os.walk(top):
+                files += [os.path.join(d, n) for n in names]
+        for f in sorted(files):
+            base = os.path.basename(f)
+            if base.endswith(".gz") and base[:-3].endswith(EXTENSIONS):
+                plain = os.path.join(tmp, base[:-3])
+                with gzip.open(f, "rb") as src, open(plain, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                out.append((os.path.relpath(f, top) if f != top else base, plain))
+            elif base.endswith(EXTENSIONS):
+                out.append((os.path.relpath(f, top) if f != top else base, f))
+    return out
+
+
+def check(binary, tshark, name, path):
+    """Return (status, line); status is 'pass', 'fail' or 'skip'."""
+    ws = tshark.counts(path)
+    us, frames, err = ours(binary, path)
+    base = os.path.basename(name)
+    if base.endswith(".gz"):
+        base = base[:-3]
+    reason = EXCEPTIONS.get(base)
+    ws_txt = "wireshark lost=%d retrans|ooo=%d" % (ws["lost"], ws["retrans"])
+    if us is None:
+        us_txt = "tcpwm refused it (%s)" % err
+        same = False
+    else:
+        us_txt = "tcpwm missing=%d dup+ooo=%d (dup %d, ooo %d)" % (
+            us["missing"], us["duplicate"] + us["out_of_order"], us["duplicate"],
+            us["out_of_order"])
+        # Both must have read the same frames: tcp_monitor_packets_total
+        # counts every frame read, TCP or not, as tshark prints a line for each.
+        same = (frames == ws["frames"] and us["missing"] == ws["lost"]
+                and us["duplicate"] + us["out_of_order"] == ws["retrans"])
+        if err or ws["rc"] != 0 or frames != ws["frames"]:
+            us_txt += " (%s, %d frames read)" % (err or "exit 0", frames)
+            ws_txt += " (%d frames read)" % ws["frames"]
+    if ws["rc"] != 0:
+        ws_txt += " (tshark exit %d: %s)" % (ws["rc"], ws["err"])
+    text = "%s: %s; %s" % (name, us_txt, ws_txt)
+    if ws["loose"]:
+        # Not a difference between the tools, but the premise of the
+        # comparison failing: report it loudly.
+        return "fail", "FAIL %s; fast/spurious retransmission without the retransmission flag " \
+            "in frames %s" % (text, ws["loose"][:10])
+    if reason is not None:
+        if same:
+            return "fail", "FAIL %s; listed as an exception but agrees: remove it" % text
+        return "skip", "EXCEPTION %s; %s" % (text, reason)
+    return ("pass" if same else "fail"), ("ok   " if same else "FAIL ") + text
+
+
+def run_corpus(args):
+    paths = [p for p in args.paths if os.path.exists(p)]
+    if not paths:
+        if args.skip_absent:
+            print("identity: none of %s exists; skipped" % ", ".join(args.paths))
+            return SKIP
+        die("none of %s exists" % ", ".join(args.paths))
+    if not shutil.which(args.tshark):
+        print("identity: tshark not found (%s); skipped" % args.tshark)
+        return SKIP
+    tshark = Tshark(args.tshark)
+    tmp = tempfile.mkdtemp(prefix="tcpwm-identity-")
+    try:
+        caps = collect(paths, tmp)
+        if not caps:
+            die("no captures under %s" % ", ".join(paths))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(lambda c: check(args.binary, tshark, *c), caps))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tshark.close()
+    tally = {"pass": 0, "fail": 0, "skip": 0}
+    for status, line in results:
+        tally[status] += 1
+        print(line)
+    print("%d passed, %d failed, %d skipped" % (tally["pass"], tally["fail"], tally["skip"]))
+    return 1 if tally["fail"] else 0
+
+
+# --------------------------------------------------------- per-frame view
+
+VERBOSE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$")
+
+
+def iso(epoch):
+    """tshark's frame.time_epoch ("1700000000.123456000") as `-v` prints it."""
+    sec, _, frac = epoch.partition(".")
+    t = datetime.datetime.fromtimestamp(int(sec), datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + (frac + "000000000")[:9] + "Z"
+
+
+def run_frames(args):
+    tshark = Tshark(args.tshark)
+    try:
+        rows, rc, err = tshark.frames(args.frames, extra=("tcp.stream", "tcp.seq_raw",
+                                                          "tcp.len", "tcp.flags.str"))
+    finally:
+        tshark.close()
+    p = subprocess.run([args.binary, "-r", args.frames, "--scope", "all", "-q", "-v"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    ev = {}
+    for line in p.stderr.decode("utf-8", "replace").splitlines():
+        m = VERBOSE.match(line)
+        if m:
+            words = m.group(2).split()
+            kinds = [w for w in words if w in ("missing", "duplicate", "out_of_order")]
+            if kinds:
+                ev.setdefault(m.group(1), []).append(" ".join(kinds) + "  | " + m.group(2))
+    # Frames with the same timestamp form one group; compare per group.
+    groups = {}
+    for r in rows:
+        groups.setdefault(iso(r[1]), []).append(r)
+    print("frame  stream seq_raw len flags | wireshark | tcpwm -v")
+    diff = 0
+    for when in sorted(set(groups) | set(ev)):
+        ws = []
+        for frame, _, flags, extra in groups.get(when, []):
+            names = [f.split(".")[-1] for f in FLAGS if flags[f]]
+            if names:
+                ws.append("%d %s %s" % (frame, " ".join(extra), ",".join(names)))
+        us = ev.get(when, [])
+        nws_l = sum(1 for w in ws if "lost_segment" in w)
+        nws_r = sum(1 for w in ws if "retransmission" in w or "out_of_order" in w)
+        nus_m = sum(1 for u in us if "missing" in u.split("|")[0])
+        nus_r = sum(1 for u in us if "duplicate" in u.split("|")[0]
+                    or "out_of_order" in u.split("|")[0])
+        if not ws and not us:
+            continue
+        mark = "  " if (nws_l, nws_r) == (nus_m, nus_r) else "!!"
+        diff += mark == "!!"
+        if mark == "!!" or args.all:
+            print("%s %s" % (mark, when))
+            for w in ws:
+                print("     ws: %s" % w)
+            for u in us:
+                print("     us: %s" % u)
+    print("%d timestamps differ (tshark exit %d%s)" % (diff, rc, ": " + err if err else ""))
+    return 1 if diff else 0
+
+
+def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends us quietly
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("binary", help="path to tcp_window_monitor")
+    ap.add_argument("paths", nargs="*", help="capture folders or files")
+    ap.add_argument("--tshark", default=shutil.which("tshark") or "tshark")
+    ap.add_argument("--skip-absent", action="store_true")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--frames", metavar="CAPTURE")
+    ap.add_argument("--all", action="store_true", help="with --frames: show agreeing frames too")
+    args = ap.parse_intermixed_args()
+    if not os.access(args.binary, os.X_OK):
+        die("%s is not an executable" % args.binary)
+    if args.frames:
+        return run_frames(args)
+    if not args.paths:
+        die("give capture folders or files")
+    return run_corpus(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
