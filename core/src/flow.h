@@ -5,9 +5,8 @@
 
 #include <stdint.h>
 
+#include "pool.h"
 #include "tcpwm/monitor.h"
-
-#define TCPWM__NIL UINT32_MAX
 
 /* Direction-independent flow key. Side 0 holds the lower (address, port)
  * pair. Padding is explicit and zeroed so the key hashes and compares as
@@ -54,7 +53,6 @@ typedef struct tcpwm__flow {
     tcpwm_flow_stats stats;
     uint8_t init_side;       /* key side (0/1) of the initiator */
     uint8_t closed;          /* RST seen, or FIN from both sides */
-    uint8_t in_use;
 } tcpwm__flow;
 
 #endif

@@ -1,72 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 #include "holes.h"
 
-#include <stdlib.h>
-
 #include "seq.h"
-
-/* 1024 records (32 KiB) per chunk: chunks never move, so indices stay
- * valid, and an idle monitor holds no hole memory at all. */
-#define CHUNK_SHIFT 10u
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
 
 static tcpwm__hole *at(const tcpwm__hole_pool *p, uint32_t i)
 {
-    return &p->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1u)];
+    return tcpwm__pool_at(&p->records, i);
 }
 
 void tcpwm__holes_init(tcpwm__hole_pool *p, uint32_t limit)
 {
-    p->chunks = NULL;
-    p->nchunks = 0;
-    p->made = 0;
-    p->free_head = TCPWM__NIL;
-    p->limit = limit;
+    tcpwm__pool_init(&p->records, sizeof(tcpwm__hole), limit);
 }
 
-void tcpwm__holes_destroy(tcpwm__hole_pool *p)
-{
-    for (uint32_t i = 0; i < p->nchunks; i++)
-        free(p->chunks[i]);
-    free(p->chunks);
-    tcpwm__holes_init(p, p->limit);
-}
+void tcpwm__holes_destroy(tcpwm__hole_pool *p) { tcpwm__pool_destroy(&p->records); }
 
-size_t tcpwm__holes_memory(const tcpwm__hole_pool *p)
-{
-    return (size_t)p->nchunks * CHUNK_SIZE * sizeof(tcpwm__hole) +
-           (size_t)p->nchunks * sizeof(tcpwm__hole *);
-}
+size_t tcpwm__holes_memory(const tcpwm__hole_pool *p) { return tcpwm__pool_memory(&p->records); }
 
-/* A record from the free list or a chunk; TCPWM__NIL when the pool is at
- * its limit or memory is short (the caller then forgets a hole). */
-static uint32_t alloc(tcpwm__hole_pool *p)
-{
-    if (p->free_head != TCPWM__NIL) {
-        uint32_t i = p->free_head;
-        p->free_head = at(p, i)->next;
-        return i;
-    }
-    if (p->made >= p->limit)
-        return TCPWM__NIL;
-    if ((p->made & (CHUNK_SIZE - 1u)) == 0) {
-        tcpwm__hole **chunks = realloc(p->chunks, (p->nchunks + 1u) * sizeof(*chunks));
-        if (!chunks)
-            return TCPWM__NIL;
-        p->chunks = chunks;
-        p->chunks[p->nchunks] = malloc(CHUNK_SIZE * sizeof(tcpwm__hole));
-        if (!p->chunks[p->nchunks])
-            return TCPWM__NIL;
-        p->nchunks++;
-    }
-    return p->made++;
-}
+/* A record, or TCPWM__NIL when the pool is at its limit or memory is
+ * short (the caller then forgets a hole). */
+static uint32_t alloc(tcpwm__hole_pool *p) { return tcpwm__pool_alloc(&p->records); }
 
-static void release(tcpwm__hole_pool *p, uint32_t i)
-{
-    at(p, i)->next = p->free_head;
-    p->free_head = i;
-}
+static void release(tcpwm__hole_pool *p, uint32_t i) { tcpwm__pool_free(&p->records, i); }
 
 /* Unlinks hole i from h's list and returns it to the pool. */
 static void unlink_hole(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t i)

@@ -3,7 +3,7 @@
  * capture has not seen. A side's holes form a list sorted by start, which
  * is also their opening order (holes only open at `next`, which only
  * grows), so the head is both the lowest and the oldest. Records come
- * from one pool for all flows, allocated in fixed chunks and recycled. */
+ * from one pool for all flows. */
 #ifndef TCPWM_HOLES_H
 #define TCPWM_HOLES_H
 
@@ -19,11 +19,7 @@ typedef struct tcpwm__hole {
 } tcpwm__hole;
 
 typedef struct tcpwm__hole_pool {
-    tcpwm__hole **chunks;
-    uint32_t nchunks;
-    uint32_t made;      /* records carved out of chunks so far */
-    uint32_t free_head; /* recycled records */
-    uint32_t limit;     /* the most records that may exist */
+    tcpwm__pool records; /* of tcpwm__hole */
 } tcpwm__hole_pool;
 
 /* What a hole operation did, for the caller to count. */

@@ -6,14 +6,6 @@
 
 #include "tcpwm/err.h"
 
-#define CHUNK_SHIFT 10u
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
-
-tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
-{
-    return &t->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1u)];
-}
-
 int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
 {
     memset(t, 0, sizeof(*t));
@@ -29,7 +21,7 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
     for (uint32_t i = 0; i < n; i++)
         t->buckets[i] = TCPWM__NIL;
     t->mask = n - 1;
-    t->free_head = TCPWM__NIL;
+    tcpwm__pool_init(&t->flows, sizeof(tcpwm__flow), max_flows);
     t->max = max_flows;
     t->seed = seed;
     t->open.head = t->open.tail = TCPWM__NIL;
@@ -39,17 +31,14 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
 
 void tcpwm__table_destroy(tcpwm__table *t)
 {
-    for (uint32_t i = 0; i < t->nchunks; i++)
-        free(t->chunks[i]);
-    free(t->chunks);
+    tcpwm__pool_destroy(&t->flows);
     free(t->buckets);
     memset(t, 0, sizeof(*t));
 }
 
 size_t tcpwm__table_memory(const tcpwm__table *t)
 {
-    return ((size_t)t->mask + 1) * sizeof(uint32_t) +
-           (size_t)t->nchunks * (CHUNK_SIZE * sizeof(tcpwm__flow) + sizeof(tcpwm__flow *));
+    return ((size_t)t->mask + 1) * sizeof(uint32_t) + tcpwm__pool_memory(&t->flows);
 }
 
 /* Orders two (address, port) endpoints so both directions share a key. */
@@ -139,29 +128,9 @@ static void list_push_head(tcpwm__table *t, tcpwm__list *l, uint32_t i)
     l->head = i;
 }
 
-static uint32_t alloc_flow(tcpwm__table *t)
-{
-    if (t->free_head != TCPWM__NIL) {
-        uint32_t i = t->free_head;
-        t->free_head = tcpwm__table_at(t, i)->hnext;
-        return i;
-    }
-    if ((t->made & (CHUNK_SIZE - 1u)) == 0) {
-        tcpwm__flow **chunks = realloc(t->chunks, (t->nchunks + 1u) * sizeof(*chunks));
-        if (!chunks)
-            return TCPWM__NIL;
-        t->chunks = chunks;
-        t->chunks[t->nchunks] = malloc(CHUNK_SIZE * sizeof(tcpwm__flow));
-        if (!t->chunks[t->nchunks])
-            return TCPWM__NIL;
-        t->nchunks++;
-    }
-    return t->made++;
-}
-
 uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
 {
-    uint32_t i = alloc_flow(t);
+    uint32_t i = tcpwm__pool_alloc(&t->flows);
     if (i == TCPWM__NIL)
         return TCPWM__NIL;
     tcpwm__flow *f = tcpwm__table_at(t, i);
@@ -169,7 +138,6 @@ uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
     f->key = *k;
     f->half[0].hole_head = f->half[0].hole_tail = TCPWM__NIL;
     f->half[1].hole_head = f->half[1].hole_tail = TCPWM__NIL;
-    f->in_use = 1;
     uint32_t *b = &t->buckets[key_hash(k, t->seed) & t->mask];
     f->hnext = *b;
     *b = i;
@@ -186,9 +154,7 @@ void tcpwm__table_remove(tcpwm__table *t, uint32_t i)
     while (*p != i)
         p = &tcpwm__table_at(t, *p)->hnext;
     *p = f->hnext;
-    f->in_use = 0;
-    f->hnext = t->free_head;
-    t->free_head = i;
+    tcpwm__pool_free(&t->flows, i);
     t->count--;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The flow table: a chained hash over a direction-independent key, flows
- * carved from fixed chunks (no allocation per packet or per flow once a
- * chunk exists), and two LRU lists — open and closed flows — whose tails
+ * from a record pool (no allocation per packet or per flow once a chunk
+ * exists), and two LRU lists — open and closed flows — whose tails
  * are the first to expire or be evicted. Memory is bounded by max_flows. */
 #ifndef TCPWM_TABLE_H
 #define TCPWM_TABLE_H
@@ -19,10 +19,7 @@ typedef struct tcpwm__list {
 typedef struct tcpwm__table {
     uint32_t *buckets;
     uint32_t mask;
-    tcpwm__flow **chunks;
-    uint32_t nchunks;
-    uint32_t made;      /* flow records carved out so far */
-    uint32_t free_head; /* recycled records, linked through hnext */
+    tcpwm__pool flows;  /* of tcpwm__flow */
     uint32_t count;     /* flows in the table */
     uint32_t max;
     uint64_t seed;
@@ -33,7 +30,10 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed);
 void tcpwm__table_destroy(tcpwm__table *t);
 size_t tcpwm__table_memory(const tcpwm__table *t);
 
-tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i);
+static inline tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
+{
+    return (tcpwm__flow *)tcpwm__pool_at(&t->flows, i);
+}
 
 /* Builds the key of a segment; *side is the key side its source is on. */
 void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side);

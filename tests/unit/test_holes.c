@@ -24,7 +24,7 @@ static tcpwm__half empty_half(void)
 
 static tcpwm__hole *hole(tcpwm__hole_pool *p, uint32_t i)
 {
-    return &p->chunks[i >> 10][i & 1023u];
+    return tcpwm__pool_at(&p->records, i);
 }
 
 static void test_fill_shapes(void)
