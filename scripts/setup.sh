@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # nftables for network namespaces.
 PACKAGES="build-essential cmake pkg-config libpcap-dev libmicrohttpd-dev
   wireshark-dev libwireshark-dev tshark tcpdump prometheus python3
-  iproute2 nftables util-linux"
+  iproute2 nftables util-linux libcap2-bin"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tcp_window_monitor: replay pcap/pcapng files through the tcpwm core and
- * print the metrics. Exit status: 0 success, 1 an input or the output
- * failed (what was analyzed is still written), 2 usage error. */
+ * print the metrics, or capture an interface live and serve them (live.c).
+ * Exit status: 0 success, 1 an input or the output failed (what was
+ * analyzed is still written) or a live capture failed, 2 usage error. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -10,6 +11,7 @@
 #include "tcpwm/expo.h"
 #include "tcpwm/monitor.h"
 
+#include "live.h"
 #include "options.h"
 #include "output.h"
 #include "replay.h"
@@ -127,7 +129,7 @@ int main(int argc, char **argv)
 
     switch (options_parse(&o, argc, argv, stdout, stderr)) {
     case OPTIONS_RUN:
-        code = run(&o);
+        code = o.interface != NULL ? live_run(&o) : run(&o);
         break;
     case OPTIONS_EXIT_OK:
         code = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;

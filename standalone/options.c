@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Flag parsing (getopt_long) and the --help text. */
+/* Flag parsing (getopt_long) and the checks between flags. */
 #include "options.h"
 
 #include <errno.h>
@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <pcap/pcap.h>
+
+#include "help.h"
 
 #define PROG "tcp_window_monitor"
 
@@ -23,6 +25,10 @@ enum {
     OPT_MAX_FLOWS,
     OPT_MAX_HOLES,
     OPT_IDLE_TIMEOUT,
+    OPT_LISTEN,
+    OPT_TELEMETRY_PATH,
+    OPT_SNAPLEN,
+    OPT_NO_PROMISC,
 };
 
 static const struct option long_options[] = {
@@ -38,64 +44,21 @@ static const struct option long_options[] = {
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"max-holes", required_argument, NULL, OPT_MAX_HOLES},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"interface", required_argument, NULL, 'i'},
+    {"prometheus-port", required_argument, NULL, 'p'},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"buffer-size", required_argument, NULL, 'B'},
+    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+    {"user", required_argument, NULL, 'Z'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
 /* The leading ':' makes a missing value return ':' rather than '?'. */
-static const char short_options[] = ":r:o:s:vqhV";
-
-static void print_help(FILE *out)
-{
-    fprintf(out,
-            "Usage: " PROG " -r FILE [-r FILE ...] [OPTION...] [FILTER...]\n"
-            "\n"
-            "Replay pcap/pcapng captures through the TCP loss and window analysis\n"
-            "and print the resulting metrics in the Prometheus text format.\n"
-            "FILTER is a BPF expression (as for tcpdump), applied to every file.\n"
-            "\n"
-            "Input and output:\n"
-            "  -r, --read FILE          read a pcap or pcapng file ('-' for standard input);\n"
-            "                           repeat to replay several files, in order, as one\n"
-            "                           capture\n"
-            "  -o, --output FILE        write the metrics to FILE instead of standard output\n"
-            "      --format FORMAT      prometheus (text 0.0.4, the default) or openmetrics\n"
-            "      --timeline           OpenMetrics with one snapshot per stats interval of\n"
-            "                           capture time, each stamped with its capture time\n"
-            "                           (for promtool tsdb create-blocks-from openmetrics)\n"
-            "\n"
-            "Analysis:\n"
-            "      --scope SCOPE        global (the default): analyze only TCP between two\n"
-            "                           global unicast addresses; all: every TCP packet\n"
-            "      --max-flows N        flow-table size (default %u)\n"
-            "      --max-holes N        open sequence holes kept per direction, 1-255\n"
-            "                           (default %u)\n"
-            "      --idle-timeout SECS  open flows idle this long in capture time leave the\n"
-            "                           table (default %lld)\n"
-            "\n"
-            "Reporting (standard error):\n"
-            "  -s, --stats-interval SECS\n"
-            "                           seconds between stats lines while replaying, and\n"
-            "                           between --timeline snapshots (default 1; decimals\n"
-            "                           such as 0.5 are fine)\n"
-            "  -v, --verbose            one line per packet with loss or window events\n"
-            "  -q, --quiet              no stats lines and no progress bar\n"
-            "      --top N              at the end, a table of the N flows with the most\n"
-            "                           loss events\n"
-            "  -h, --help               show this help and exit\n"
-            "  -V, --version            show the version and exit\n"
-            "\n"
-            "Files are read in order; the first file that cannot be opened or read to\n"
-            "its end (missing, truncated, corrupt, unsupported link type, bad filter)\n"
-            "stops the replay. The metrics of everything analyzed before the fault are\n"
-            "still written, and the exit status is 1.\n"
-            "\n"
-            "Exit status: 0 on success, 1 if an input or the output failed, 2 on a usage\n"
-            "error.\n",
-            TCPWM_DEFAULT_MAX_FLOWS, TCPWM_DEFAULT_MAX_HOLES,
-            (long long)(TCPWM_DEFAULT_IDLE_NS / 1000000000LL));
-}
+static const char short_options[] = ":r:o:s:vqhVi:p:B:Z:";
 
 static options_status usage_error(FILE *err, const char *fmt, const char *arg)
 {
@@ -147,6 +110,53 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
     return 0;
 }
 
+/* A path of unreserved URL characters (RFC 3986 2.3) and slashes, so that
+ * it needs no escaping in the HTML page; not one the server answers itself. */
+static int valid_telemetry_path(const char *p)
+{
+    size_t n = strlen(p);
+
+    if (p[0] != '/' || n < 2 || n > 256 || strcmp(p, "/-/healthy") == 0 ||
+        strcmp(p, "/-/ready") == 0)
+        return -1;
+    for (; *p != '\0'; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-._~/", *p) != NULL))
+            return -1;
+    }
+    return 0;
+}
+
+/* The name of a flag that belongs to live capture (live) or to replay
+ * (!live) only, for the usage error; NULL for the others. */
+static const char *mode_flag(int c, bool live)
+{
+    switch (c) {
+    case 'o':
+        return live ? NULL : "-o";
+    case OPT_FORMAT:
+        return live ? NULL : "--format";
+    case OPT_TIMELINE:
+        return live ? NULL : "--timeline";
+    case 'p':
+        return live ? "-p" : NULL;
+    case OPT_LISTEN:
+        return live ? "--listen" : NULL;
+    case OPT_TELEMETRY_PATH:
+        return live ? "--telemetry-path" : NULL;
+    case OPT_SNAPLEN:
+        return live ? "--snaplen" : NULL;
+    case 'B':
+        return live ? "-B" : NULL;
+    case OPT_NO_PROMISC:
+        return live ? "--no-promisc" : NULL;
+    case 'Z':
+        return live ? "-Z" : NULL;
+    default:
+        return NULL;
+    }
+}
+
 /* Join the filter words with spaces, as tcpdump does. */
 static char *join_words(char **words, int n)
 {
@@ -170,7 +180,10 @@ static char *join_words(char **words, int n)
 
 options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE *err)
 {
-    bool format_set = false;
+    const char *live_flag = NULL, *offline_flag = NULL;
+    bool format_set = false, port_set = false;
+    uint16_t port = ENDPOINT_DEFAULT_PORT;
+    uint32_t u;
     int c;
 
     memset(o, 0, sizeof *o);
@@ -178,6 +191,11 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
     o->interval_ns = 1000000000LL;
     tcpwm_config_default(&o->config);
     o->config.scope = TCPWM_SCOPE_GLOBAL;
+    endpoint_default(&o->listen);
+    o->telemetry_path = OPTIONS_DEFAULT_TELEMETRY_PATH;
+    o->snaplen = OPTIONS_DEFAULT_SNAPLEN;
+    o->buffer_kib = OPTIONS_DEFAULT_BUFFER_KIB;
+    o->promisc = true;
     o->inputs = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *o->inputs);
     if (o->inputs == NULL) {
         fprintf(err, PROG ": out of memory\n");
@@ -191,6 +209,11 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
     optind = 1;
     while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
         const char *arg = optarg;
+
+        if (mode_flag(c, false) != NULL)
+            offline_flag = mode_flag(c, false);
+        if (mode_flag(c, true) != NULL)
+            live_flag = mode_flag(c, true);
 
         switch (c) {
         case 'r':
@@ -256,8 +279,61 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
                                    "not '%s'",
                                    arg);
             break;
+        case 'i':
+            if (o->interface != NULL)
+                return usage_error(err, "%s", "-i: give one interface (or 'any')");
+            o->interface = arg;
+            break;
+        case 'p':
+            if (parse_u32(arg, 0, 65535, &u) != 0)
+                return usage_error(err,
+                                   "--prometheus-port: expected a port from 0 to 65535, "
+                                   "not '%s'",
+                                   arg);
+            port = (uint16_t)u;
+            port_set = true;
+            break;
+        case OPT_LISTEN:
+            if (endpoint_parse(arg, &o->listen) != 0)
+                return usage_error(err,
+                                   "--listen: expected ADDR:PORT (192.0.2.1:9100, [::1]:9100 "
+                                   "or :9100), not '%s'",
+                                   arg);
+            break;
+        case OPT_TELEMETRY_PATH:
+            if (valid_telemetry_path(arg) != 0)
+                return usage_error(err,
+                                   "--telemetry-path: expected a path such as /metrics "
+                                   "(letters, digits, - . _ ~ /), not '%s'",
+                                   arg);
+            o->telemetry_path = arg;
+            break;
+        case OPT_SNAPLEN:
+            if (parse_u32(arg, 64, 262144, &u) != 0)
+                return usage_error(err,
+                                   "--snaplen: expected a byte count from 64 to 262144, "
+                                   "not '%s'",
+                                   arg);
+            o->snaplen = (int)u;
+            break;
+        case 'B':
+            if (parse_u32(arg, 64, 2097151, &u) != 0)
+                return usage_error(err,
+                                   "--buffer-size: expected KiB from 64 to 2097151, "
+                                   "not '%s'",
+                                   arg);
+            o->buffer_kib = (int)u;
+            break;
+        case OPT_NO_PROMISC:
+            o->promisc = false;
+            break;
+        case 'Z':
+            if (*arg == '\0')
+                return usage_error(err, "%s", "--user: expected a user name");
+            o->user = arg;
+            break;
         case 'h':
-            print_help(out);
+            help_print(out);
             return OPTIONS_EXIT_OK;
         case 'V':
             fprintf(out, PROG " %s (%s)\n", TCPWM_VERSION, pcap_lib_version());
@@ -273,8 +349,21 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
         }
     }
 
-    if (o->n_inputs == 0)
-        return usage_error(err, "%s", "no input: give at least one -r FILE");
+    if (o->n_inputs == 0 && o->interface == NULL)
+        return usage_error(err, "%s",
+                           "no input: give -r FILE to replay a capture, or -i INTERFACE to "
+                           "capture live");
+    if (o->n_inputs > 0 && o->interface != NULL)
+        return usage_error(err, "%s", "-r and -i cannot be combined: replay files or capture live");
+    if (o->interface != NULL && offline_flag != NULL)
+        return usage_error(err,
+                           "%s is for replaying files (-r); a live capture serves its "
+                           "metrics over HTTP",
+                           offline_flag);
+    if (o->interface == NULL && live_flag != NULL)
+        return usage_error(err, "%s is for live capture (-i)", live_flag);
+    if (port_set)
+        o->listen.port = port;
     if (o->timeline) {
         if (format_set && o->format != TCPWM_FMT_OPENMETRICS)
             return usage_error(err, "%s",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Command-line flags of tcp_window_monitor, parsed into one struct. */
+/* Command-line flags of tcp_window_monitor, parsed into one struct: offline
+ * replay (-r FILE...) or live capture (-i IFACE), never both. */
 #ifndef TCPWM_CLI_OPTIONS_H
 #define TCPWM_CLI_OPTIONS_H
 
@@ -10,6 +11,14 @@
 
 #include "tcpwm/expo.h"
 #include "tcpwm/monitor.h"
+
+#include "endpoint.h"
+
+/* Live capture defaults: headers only, and a kernel ring of libpcap's
+ * usual 2 MiB. */
+#define OPTIONS_DEFAULT_SNAPLEN 256
+#define OPTIONS_DEFAULT_BUFFER_KIB 2048
+#define OPTIONS_DEFAULT_TELEMETRY_PATH "/metrics"
 
 typedef struct options {
     const char **inputs; /* -r files, in order (pointers into argv) */
@@ -23,6 +32,14 @@ typedef struct options {
     int64_t interval_ns; /* -s: stats interval (wall clock) and timeline step */
     uint32_t top;        /* --top N; 0 when not asked */
     tcpwm_config config; /* --scope, --max-flows, --max-holes, --idle-timeout */
+    /* Live capture. */
+    const char *interface;      /* -i; NULL: offline replay */
+    endpoint listen;            /* --listen ADDR:PORT, -p PORT */
+    const char *telemetry_path; /* --telemetry-path */
+    int snaplen;                /* --snaplen */
+    int buffer_kib;             /* -B */
+    bool promisc;               /* not --no-promisc */
+    const char *user;           /* -Z; NULL: nobody when started as root */
 } options;
 
 /* What options_parse() decided. */

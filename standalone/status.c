@@ -28,6 +28,15 @@ void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns)
     s->path = NULL;
     s->size = 0;
     s->shown_pct = -1;
+    s->live = false;
+    s->dropped = s->if_dropped = 0;
+}
+
+void status_drops(status *s, uint64_t dropped, uint64_t if_dropped)
+{
+    s->live = true;
+    s->dropped = dropped;
+    s->if_dropped = if_dropped;
 }
 
 void status_file(status *s, const char *path, FILE *fp)
@@ -54,12 +63,21 @@ void status_clear(status *s)
 
 static void stats_line(status *s, const char *what, const tcpwm_metrics *mt)
 {
-    fprintf(s->err,
-            "tcp_window_monitor: %s: packets %" PRIu64 ", tcp %" PRIu64 ", missing %" PRIu64
-            ", duplicate %" PRIu64 ", out_of_order %" PRIu64 ", capture_gap %" PRIu64
-            ", active connections %" PRIu64 "\n",
-            what, mt->packets, mt->tcp_packets, mt->missing, mt->duplicate, mt->out_of_order,
-            mt->capture_gap, mt->active_connections);
+    char line[512];
+    int n;
+
+    /* One write: in live mode another thread may print too. */
+    n = snprintf(line, sizeof line,
+                 "tcp_window_monitor: %s: packets %" PRIu64 ", tcp %" PRIu64 ", missing %" PRIu64
+                 ", duplicate %" PRIu64 ", out_of_order %" PRIu64 ", capture_gap %" PRIu64
+                 ", active connections %" PRIu64,
+                 what, mt->packets, mt->tcp_packets, mt->missing, mt->duplicate, mt->out_of_order,
+                 mt->capture_gap, mt->active_connections);
+    if (s->live && n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n,
+                 ", capture dropped %" PRIu64 " (interface %" PRIu64 ")", s->dropped,
+                 s->if_dropped);
+    fprintf(s->err, "%s\n", line);
 }
 
 static void draw_bar(status *s)

@@ -30,6 +30,9 @@ typedef struct status {
     const char *path;
     long long size;
     int shown_pct; /* -1 when no bar is on screen */
+    /* Live capture: the lines also tell the capture drops. */
+    bool live;
+    uint64_t dropped, if_dropped;
 } status;
 
 void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns);
@@ -40,6 +43,9 @@ void status_file(status *s, const char *path, FILE *fp);
 /* Every STATUS_TICK_PACKETS packets: print a stats line when one is due,
  * redraw the bar. */
 void status_tick(status *s, const tcpwm_metrics *mt);
+
+/* Live capture: from now on the lines end with the capture drops. */
+void status_drops(status *s, uint64_t dropped, uint64_t if_dropped);
 
 /* Erase the bar (if drawn) before other output on standard error. */
 void status_clear(status *s);

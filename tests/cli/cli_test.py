@@ -80,7 +80,7 @@ def case_usage():
         ["-r"],                                        # missing value
         ["-x", "-r", f],                               # unknown short option
         ["--bogus", "-r", f],                          # unknown long option
-        ["-i", "eth0"],                                # live capture: not in this build
+        ["-i", "lo", "-r", f],                         # -i and -r are exclusive
         ["-r", f, "--format", "json"],
         ["-r", f, "--scope", "local"],
         ["-r", f, "-s", "0"],

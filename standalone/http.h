@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* The metrics server: libmicrohttpd with its own polling thread, on a
+ * listening socket opened beforehand (endpoint.h).
+ *
+ *   GET <telemetry path>   the metrics: Prometheus text 0.0.4, or
+ *                          OpenMetrics 1.0 when Accept prefers it
+ *   GET /                  a small HTML page linking to the metrics
+ *   GET /-/healthy         200 while the process runs
+ *   GET /-/ready           200 once metrics are published, else 503
+ *   other paths            404; methods other than GET and HEAD: 405
+ *
+ * Abuse is bounded: connections (HTTP_CONNECTION_LIMIT, further clients
+ * wait in the listen queue), idle time per connection (HTTP_TIMEOUT_S,
+ * against slow clients), request size (HTTP_MEMORY_LIMIT per connection:
+ * bigger headers get an error), response size (HTTP_RESPONSE_LIMIT). */
+#ifndef TCPWM_CLI_HTTP_H
+#define TCPWM_CLI_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "snapshot.h"
+
+#define HTTP_CONNECTION_LIMIT 64u
+#define HTTP_TIMEOUT_S 10u
+#define HTTP_MEMORY_LIMIT (32u * 1024u)
+#define HTTP_RESPONSE_LIMIT (1024u * 1024u)
+
+typedef struct http_config {
+    int listen_fd;              /* bound and listening; the server owns it */
+    const char *telemetry_path; /* "/metrics" */
+    snapshot *snap;
+    bool verbose; /* print libmicrohttpd's messages */
+} http_config;
+
+typedef struct http_server http_server;
+
+/* Start serving. 0, or -1 with the reason in err (listen_fd is closed
+ * either way when the server stops or fails to start). */
+int http_start(const http_config *cfg, http_server **out, char *err, size_t errlen);
+
+/* Stop the thread, close every connection and the socket. */
+void http_stop(http_server *h);
+
+/* Whether an Accept header value prefers OpenMetrics to the text format:
+ * the best q of application/openmetrics-text is above 0 and at least that
+ * of text/plain and the wildcards that cover it. NULL: no. */
+bool http_wants_openmetrics(const char *accept);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* The hand-off between the capture thread and the HTTP thread.
+ *
+ * The capture thread owns the monitor. Every few tens of milliseconds it
+ * publishes a copy of the metrics (a tcpwm_metrics is a value type: a copy
+ * is a consistent snapshot) and the capture-drop counters; a scrape copies
+ * the latest published snapshot and renders it outside the lock. Both
+ * sides hold the mutex only for a memcpy of a few hundred bytes, and the
+ * capture thread uses trylock for its periodic publishes, so it never
+ * waits on a scrape. */
+#ifndef TCPWM_CLI_SNAPSHOT_H
+#define TCPWM_CLI_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pthread.h>
+
+#include "tcpwm/buf.h"
+#include "tcpwm/expo.h"
+#include "tcpwm/metrics.h"
+
+/* What a scrape renders. */
+typedef struct snapshot_data {
+    tcpwm_metrics m;
+    uint64_t capture_dropped;    /* pcap_stats ps_drop: the kernel had no room */
+    uint64_t capture_if_dropped; /* pcap_stats ps_ifdrop: the interface dropped */
+    uint64_t scrapes;            /* metrics requests served, this one included */
+    bool ready;                  /* something was published */
+} snapshot_data;
+
+typedef struct snapshot {
+    pthread_mutex_t mu;
+    snapshot_data d; /* under mu */
+} snapshot;
+
+/* 0, or -1 (the mutex could not be created). */
+int snapshot_init(snapshot *s);
+void snapshot_destroy(snapshot *s);
+
+/* Capture thread: publish, unless a scrape holds the lock right now (then
+ * false: try again at the next occasion). */
+bool snapshot_try_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped,
+                          uint64_t if_dropped);
+/* Capture thread: publish, waiting for the lock (at shutdown). */
+void snapshot_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped, uint64_t if_dropped);
+
+/* HTTP thread: count one scrape and copy the latest snapshot. */
+void snapshot_scrape(snapshot *s, snapshot_data *out);
+bool snapshot_ready(snapshot *s);
+
+/* The exposition of a snapshot: the core's families, then the exporter's
+ * own (build info, scrapes, capture drops), then the end. 0 or a TCPWM_
+ * error. */
+TCPWM_WUR int snapshot_render(const snapshot_data *d, tcpwm_format f, tcpwm_buf *b);
+
+#endif

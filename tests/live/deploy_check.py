@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: MIT
+"""Checks of the files in deploy/, one case per ctest test:
+
+    python3 deploy_check.py BINARY PROMTOOL CASE
+
+rules      promtool check rules alerts.yml, promtool test rules alerts_test.yml
+config     promtool check config prometheus.yml
+dashboard  every PromQL expression of grafana-dashboard.json, with Grafana's
+           variables filled in, parsed by promtool (as recording rules of a
+           generated rules file); every metric it names exists
+service    systemd-analyze verify of the unit (when systemd-analyze is there)
+           and the hardening it promises
+
+Every metric name used in the rules and the dashboard must be one the
+exporter serves: the core's (from an offline run of BINARY) or its own.
+No root needed. Prints "N passed, N failed" at the end.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEPLOY = os.path.join(os.path.dirname(os.path.dirname(HERE)), "deploy")
+SELF_METRICS = {"tcp_monitor_build_info", "tcp_monitor_scrapes_total",
+                "tcp_monitor_capture_dropped_total",
+                "tcp_monitor_capture_interface_dropped_total"}
+# An empty pcap file (Ethernet): the offline run prints every core family.
+EMPTY_PCAP = bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000")
+
+
+class Results:
+    def __init__(self, name):
+        self.name, self.passed, self.failed = name, 0, 0
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok - {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL - {what}" + (f":\n{detail}" if detail else ""))
+        return cond
+
+    def summary(self):
+        print(f"deploy.{self.name}: {self.passed} passed, {self.failed} failed")
+        return 0 if self.failed == 0 else 1
+
+
+def promtool(*args, cwd=None):
+    p = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def exported_names(work):
+    """Sample names the exporter serves."""
+    pcap = os.path.join(work, "empty.pcap")
+    with open(pcap, "wb") as f:
+        f.write(EMPTY_PCAP)
+    p = subprocess.run([BIN, "-r", pcap, "-q"], capture_output=True, text=True, timeout=60)
+    names = {line.split("{")[0].split(" ")[0] for line in p.stdout.splitlines()
+             if line and not line.startswith("#")}
+    return names | SELF_METRICS
+
+
+def names_used(expr):
+    return set(re.findall(r"\b(?:tcp_monitor_[a-z0-9_]+|up)\b", expr)) - {"up"}
+
+
+def check_names(t, where, exprs, known):
+    unknown = sorted({n for e in exprs for n in names_used(e)} - known)
+    t.check(not unknown, f"{where}: every metric named is exported", ", ".join(unknown))
+
+
+def case_rules(t, work):
+    rc, out = promtool("check", "rules", "alerts.yml", cwd=DEPLOY)
+    t.check(rc == 0, "promtool check rules deploy/alerts.yml", out)
+    rc, out = promtool("test", "rules", "alerts_test.yml", cwd=DEPLOY)
+    t.check(rc == 0, "promtool test rules deploy/alerts_test.yml", out)
+    with open(os.path.join(DEPLOY, "alerts.yml")) as f:
+        text = f.read()
+    exprs = re.findall(r"expr: \|\n((?:\s{10}.*\n)+)|expr: (.+)", text)
+    exprs = [a or b for a, b in exprs]
+    t.check(len(exprs) >= 5, f"{len(exprs)} alerting expressions found")
+    check_names(t, "alerts.yml", exprs, exported_names(work))
+    # Every alert has a unit test that fires it.
+    with open(os.path.join(DEPLOY, "alerts_test.yml")) as f:
+        tests = f.read()
+    alerts = re.findall(r"- alert: (\w+)", text)
+    untested = [a for a in alerts if not re.search(
+        rf"alertname: {a}\n\s+exp_alerts:\n\s+- exp_labels", tests)]
+    t.check(not untested, f"each of the {len(alerts)} alerts is tested firing",
+            ", ".join(untested))
+
+
+def case_config(t, work):
+    rc, out = promtool("check", "config", "prometheus.yml", cwd=DEPLOY)
+    t.check(rc == 0, "promtool check config deploy/prometheus.yml (with its rule file)", out)
+
+
+def grafana_to_promql(expr):
+    """Fill in Grafana's variables with values Prometheus can parse."""
+    expr = re.sub(r"\$__(rate_interval|interval|range)|\$\{__(rate_interval|interval|range)\}",
+                  "5m", expr)
+    return re.sub(r"\$\{?instance\}?", ".*", expr)
+
+
+def case_dashboard(t, work):
+    with open(os.path.join(DEPLOY, "grafana-dashboard.json")) as f:
+        dash = json.load(f)
+    t.check(True, "grafana-dashboard.json is JSON")
+    targets = [(p["title"], tg) for p in dash["panels"] for tg in p.get("targets", [])]
+    titles = {p["title"] for p in dash["panels"]}
+    for want in ("Loss events by kind", "Loss ratio", "Hole-fill time", "Window size",
+                 "Capture drops vs capture gaps", "Active connections"):
+        t.check(want in titles, f"panel '{want}'")
+    t.check(any(p["type"] == "heatmap" and "hole_fill" in p["targets"][0]["expr"]
+                for p in dash["panels"] if p.get("targets")), "hole-fill time is a heatmap")
+    t.check(all(tg.get("expr") for _, tg in targets), f"{len(targets)} queries, none empty")
+    variables = {v["name"] for v in dash["templating"]["list"]}
+    t.check({"datasource", "instance"} <= variables, "variables: datasource, instance")
+
+    # Each expression as a recording rule: promtool parses it.
+    rules = os.path.join(work, "dashboard_rules.yml")
+    with open(rules, "w") as f:
+        f.write("groups:\n  - name: dashboard\n    rules:\n")
+        for i, (title, tg) in enumerate(targets):
+            f.write(f"      - record: dashboard:query_{i}\n")
+            f.write(f"        expr: {json.dumps(grafana_to_promql(tg['expr']))}\n")
+    rc, out = promtool("check", "rules", rules)
+    if rc != 0:  # name the culprits
+        bad = []
+        for title, tg in targets:
+            one = os.path.join(work, "one.yml")
+            with open(one, "w") as f:
+                f.write("groups:\n  - name: d\n    rules:\n      - record: d:q\n"
+                        f"        expr: {json.dumps(grafana_to_promql(tg['expr']))}\n")
+            if promtool("check", "rules", one)[0] != 0:
+                bad.append(f"{title}: {tg['expr']}")
+        out += "\n" + "\n".join(bad)
+    t.check(rc == 0, f"promtool parses all {len(targets)} dashboard expressions", out)
+    check_names(t, "grafana-dashboard.json", [tg["expr"] for _, tg in targets],
+                exported_names(work))
+
+
+def case_service(t, work):
+    path = os.path.join(DEPLOY, "tcp_window_monitor.service")
+    with open(path) as f:
+        unit = f.read()
+    settings = dict(re.findall(r"^(\w+)=(.*)$", unit, re.M))
+    for key, want in (("AmbientCapabilities", "CAP_NET_RAW CAP_NET_ADMIN"),
+                      ("CapabilityBoundingSet", "CAP_NET_RAW CAP_NET_ADMIN"),
+                      ("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
+                      ("Restart", "on-failure"), ("DynamicUser", "yes")):
+        t.check(settings.get(key) == want, f"{key}={want}", f"{settings.get(key)}")
+    t.check("PrivateNetwork" not in settings, "no PrivateNetwork (it would hide the interfaces)")
+    t.check(re.search(r"^ExecStart=\S*tcp_window_monitor -i ", unit, re.M) is not None,
+            "ExecStart runs tcp_window_monitor -i")
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        print("# systemd-analyze is not installed: unit verification skipped")
+        return
+    # Verify a copy whose ExecStart names the binary just built.
+    copy = os.path.join(work, "tcp_window_monitor.service")
+    with open(copy, "w") as f:
+        f.write(unit.replace("/usr/local/bin/tcp_window_monitor", BIN))
+    p = subprocess.run([analyze, "verify", copy], capture_output=True, text=True, timeout=60)
+    out = "\n".join(x for x in (p.stdout + p.stderr).splitlines()
+                    if "tcp_window_monitor" in x or "Unknown" in x)
+    t.check(p.returncode == 0 and not out, "systemd-analyze verify", out)
+
+
+CASES = {"rules": case_rules, "config": case_config, "dashboard": case_dashboard,
+         "service": case_service}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
+        sys.exit(f"usage: deploy_check.py BINARY PROMTOOL {{{'|'.join(CASES)}}}")
+    BIN, PROMTOOL, case = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+    t = Results(case)
+    work = tempfile.mkdtemp(prefix="tcpwm-deploy-")
+    try:
+        CASES[case](t, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(t.summary())

@@ -1,0 +1,658 @@
+# SPDX-License-Identifier: MIT
+"""Live-mode tests of tcp_window_monitor, one case per ctest test:
+
+    python3 live_test.py BINARY CASE
+
+Each case builds its own network namespaces (netlab.py), runs real TCP
+transfers through them and checks the exporter from outside: its HTTP
+answers, a real Prometheus server's view of it, tcpdump's view of the same
+interface, its process status, its exit. Every case prints one line per
+check and "N passed, N failed" at the end. Needs root (namespaces,
+capture); exits 77 (skipped) without it.
+"""
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from netlab import B_IP, B_IP6, Abort, Lab, Results
+from services import (OPENMETRICS_TYPE, TEXT_TYPE, Monitor, Prometheus, Tcpdump, core_only,
+                      http_get, replay)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DEPLOY = os.path.join(ROOT, "deploy")
+SKIP = 77
+
+BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
+LOSS = ("tcp_monitor_packet_loss_missing_total", "tcp_monitor_packet_loss_duplicate_total",
+        "tcp_monitor_packet_loss_out_of_order_total", "tcp_monitor_capture_gap_total")
+
+
+def wait_stable(lab, mon, want_packets, timeout=10):
+    """The monitor's samples once it has counted want_packets (or, if it
+    never does, once its count stops moving)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        m = mon.metrics()
+        n = m["tcp_monitor_packets_total"]
+        if n == want_packets or (last is not None and n == last and n > want_packets):
+            return m
+        if time.monotonic() > deadline:
+            return m
+        last = n
+        time.sleep(0.25)
+
+
+def compare_replay(t, live, offline, exact):
+    """Live and offline agree on every core sample. The hole-fill times
+    come from each capture socket's own timestamps, which differ by a
+    microsecond or so (the kernel stamps a packet once per socket), so
+    their sum may differ by that much per fill and an observation sitting
+    on a bucket bound may fall on the other side of it."""
+    live, offline = core_only(live), core_only(offline)
+    t.check(set(live) == set(offline), "live and offline expose the same series",
+            f"only live: {sorted(set(live) - set(offline))[:5]}, "
+            f"only offline: {sorted(set(offline) - set(live))[:5]}")
+    fills = live.get("tcp_monitor_hole_fill_seconds_count", 0)
+    strict, fuzzy = [], []
+    for k in sorted(set(live) & set(offline)):
+        a, b = live[k], offline[k]
+        if k.startswith("tcp_monitor_hole_fill_seconds_bucket"):
+            if abs(a - b) > 2:
+                fuzzy.append(f"{k}: live {a} offline {b}")
+        elif k == "tcp_monitor_hole_fill_seconds_sum":
+            if abs(a - b) > 20e-6 * max(fills, 1):
+                fuzzy.append(f"{k}: live {a} offline {b}")
+        elif a != b:
+            strict.append(f"{k}: live {a} offline {b}")
+    if exact:
+        t.check(not strict, "live == offline replay of tcpdump's file, every core counter and "
+                "gauge", "; ".join(strict[:8]))
+    else:
+        t.note("capture drops were reported: live and offline may differ: " +
+               "; ".join(strict[:8]))
+    t.check(not fuzzy, "hole-fill histogram agrees within timestamp jitter", "; ".join(fuzzy))
+    moved = sum(1 for k in live if k.startswith("tcp_monitor_hole_fill_seconds_bucket")
+                and live[k] != offline.get(k))
+    t.note(f"hole-fill: {fills:.0f} fills, {moved} bucket(s) differ, sums "
+           f"{live.get('tcp_monitor_hole_fill_seconds_sum', 0):.9f} (live) and "
+           f"{offline.get('tcp_monitor_hole_fill_seconds_sum', 0):.9f} (offline)")
+
+
+def case_exporter(t, lab):
+    """The proof: loss in the network, the exporter on the receiver's
+    interface, a real Prometheus scraping it, tcpdump beside it."""
+    lab.topology(drop_percent=3, tbf=("40mbit", "16kb", "48kb"))
+    lab.server("b", "sink", "--bind", "::", "--port", "5001", "--count", "2", name="sink")
+    lab.server("b", "serve", "--bind", B_IP, "--port", "8080", "--count", "30", "--bytes",
+               "20000", name="web")
+    lab.enter("b")
+    dump = Tcpdump(lab, "b", "b0", lab.path("b0.pcap"))
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "--listen", "127.0.0.1:0",
+                                  "-B", "8192", "-s", "1", "tcp"])
+    rules = [os.path.join(DEPLOY, "alerts.yml")]
+    prom = Prometheus(lab, "b", f"127.0.0.1:{mon.port}",
+                      rule_files=[r for r in rules if os.path.exists(r)])
+
+    # Real transfers: two bulk flows through 3 % random drops and a
+    # 40 Mbit/s bottleneck, and 30 short request/response connections.
+    t0 = time.monotonic()
+    bulk4 = lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "4000000",
+                        name="bulk4", background=True)
+    bulk6 = lab.traffic("a", "send", "--host", B_IP6, "--port", "5001", "--bytes", "2000000",
+                        name="bulk6", background=True)
+    lab.traffic("a", "fetch", "--host", B_IP, "--port", "8080", "--count", "30", "--workers",
+                "3", name="fetch")
+    t.need(bulk4.wait(60) == 0 and bulk6.wait(60) == 0, "the bulk transfers completed",
+           lab.text("bulk4") + lab.text("bulk6"))
+    t.note(f"traffic took {time.monotonic() - t0:.1f} s")
+    time.sleep(0.5)
+    captured, kdropped = dump.stop()
+    live = wait_stable(lab, mon, captured)
+    n = live["tcp_monitor_packets_total"]
+    dropped = live["tcp_monitor_capture_dropped_total"]
+    t.note(f"tcpdump: {captured} packets, {kdropped} dropped by the kernel; monitor: {n:.0f} "
+           f"packets, capture drops {dropped:.0f} (interface "
+           f"{live['tcp_monitor_capture_interface_dropped_total']:.0f}); loss: "
+           + ", ".join(f"{k.split('_', 2)[2]} {live[k]:.0f}" for k in LOSS))
+    t.check(live["tcp_monitor_packet_loss_missing_total"] > 0, "missing > 0 (drops before b0)")
+    t.check(live["tcp_monitor_packet_loss_out_of_order_total"] > 0,
+            "out_of_order > 0 (retransmissions filled the holes)")
+    t.check(dropped == 0, "no capture drops at the monitor")
+    t.check(n == captured, "the monitor saw as many packets as tcpdump", f"{n} != {captured}")
+
+    # Prometheus' view: the same numbers.
+    try:
+        lab.wait_for("Prometheus to scrape the final values",
+                     lambda: prom.value('tcp_monitor_packets_total{job="tcpwm"}') == n,
+                     timeout=15, step=0.25)
+    except Abort as e:
+        t.check(False, "Prometheus reached the final packet count", str(e))
+    t.check(prom.value('up{job="tcpwm"}') == 1, "Prometheus: up == 1")
+    for k in LOSS + ("tcp_monitor_tcp_packets_total", "tcp_monitor_connections_opened_total",
+                     "tcp_monitor_window_shrink_total", "tcp_monitor_capture_dropped_total"):
+        v = prom.value(f'{k}{{job="tcpwm"}}')
+        t.check(v == live[k], f"Prometheus API {k} == /metrics ({live[k]:.0f})", f"{v}")
+    t.check(prom.value('tcp_monitor_packet_loss_missing_total{job="tcpwm"}') > 0,
+            "Prometheus: loss counter > 0")
+    t.check(prom.value('tcp_monitor_build_info{job="tcpwm"}') == 1, "Prometheus: build_info")
+    if len(rules) and os.path.exists(rules[0]):
+        def evaluated():
+            rs = [r for g in prom.api("rules")["groups"] for r in g["rules"]]
+            return rs if rs and all(r["health"] != "unknown" for r in rs) else None
+        rs = lab.wait_for("the alerting rules to be evaluated", evaluated, timeout=10)
+        bad = [f"{r['name']}: {r.get('lastError')}" for r in rs if r["health"] != "ok"]
+        t.check(not bad, f"deploy/alerts.yml: {len(rs)} rules evaluate without error", str(bad))
+
+    # promtool's linter on a scrape, and the OpenMetrics variant.
+    status, hdr, body = mon.get()
+    p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+    t.check(p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(),
+            "promtool check metrics: no problem", (p.stdout + p.stderr).decode())
+
+    # The same packets, offline.
+    offline = replay(BIN, dump.path, "--scope", "all")
+    compare_replay(t, live, offline, exact=(kdropped == 0 and dropped == 0 and n == captured))
+
+    # SIGTERM: exit 0, and a final line with the final numbers.
+    rc = lab.stop(mon.p)
+    t.check(rc == 0, "SIGTERM: exit status 0", f"{rc}")
+    t.check(f"packets {n:.0f}," in mon.final_line(), "SIGTERM: the final stats line",
+            mon.final_line())
+    lab.stop(prom.p)
+
+
+# ---- HTTP ---------------------------------------------------------------
+
+def raw_exchange(host, port, data, timeout=10):
+    """Send raw bytes, read until the server closes or timeout. Returns
+    (response bytes, error text)."""
+    s = socket.create_connection((host.strip("[]"), port), timeout=timeout)
+    got, err = b"", ""
+    try:
+        try:
+            s.sendall(data)
+        except OSError as e:  # the server may answer and close early
+            err = str(e)
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+    except OSError as e:
+        err = err or str(e)
+    finally:
+        s.close()
+    return got, err
+
+
+def status_of(response):
+    first = response.split(b"\r\n", 1)[0].split()
+    return int(first[1]) if len(first) >= 2 and first[1].isdigit() else None
+
+
+def http_checks(t, mon):
+    """Methods, paths, negotiation, hostile requests. Runs while traffic
+    flows through the capture."""
+    st, hdr, body = mon.get("/")
+    t.check(st == 200 and hdr.get("content-type") == "text/html; charset=utf-8"
+            and b'href="/metrics"' in body, "GET /: an HTML page linking to /metrics")
+    t.check(int(hdr.get("content-length", -1)) == len(body), "GET /: Content-Length is right")
+    for path, want in (("/-/healthy", 200), ("/-/ready", 200)):
+        st, hdr, _ = mon.get(path)
+        t.check(st == want and hdr.get("content-type", "").startswith("text/plain"),
+                f"GET {path}: {want}")
+    st, hdr, body = mon.get()
+    t.check(st == 200 and hdr.get("content-type") == TEXT_TYPE,
+            "GET /metrics: Prometheus text 0.0.4, exact content type", hdr.get("content-type"))
+    t.check(int(hdr.get("content-length", -1)) == len(body), "GET /metrics: Content-Length")
+    st, hdr, body = mon.get(headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    t.check(st == 200 and hdr.get("content-type") == OPENMETRICS_TYPE and
+            body.endswith(b"# EOF\n"), "Accept: openmetrics -> OpenMetrics, ends with # EOF",
+            hdr.get("content-type"))
+    st, hdr, body = mon.get(headers={"Accept": "application/openmetrics-text;q=0.3, "
+                                               "text/plain;q=0.9"})
+    t.check(hdr.get("content-type") == TEXT_TYPE, "Accept preferring text/plain -> text")
+    st, hdr, body = mon.get(method="HEAD")
+    t.check(st == 200 and body == b"" and int(hdr.get("content-length", 0)) > 1000,
+            "HEAD /metrics: headers, no body")
+    for method in ("POST", "PUT", "DELETE", "OPTIONS", "PATCH"):
+        st, hdr, _ = mon.get(method=method, body=b"x=1" if method in ("POST", "PUT") else None)
+        t.check(st == 405 and hdr.get("allow") == "GET, HEAD",
+                f"{method} /metrics: 405 with Allow: GET, HEAD", f"{st} {hdr.get('allow')}")
+    for path in ("/nope", "/metricsx", "/metrics/", "/-/", "/../metrics"):
+        st, _, _ = mon.get(path)
+        t.check(st == 404, f"GET {path}: 404", f"{st}")
+
+    # Hostile requests: each gets an error or a closed connection, and the
+    # server keeps serving.
+    host, port = mon.host, mon.port
+    hostile = {
+        "a 100 KiB header": b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 102400 +
+                            b"\r\n\r\n",
+        "5000 headers": b"GET /metrics HTTP/1.1\r\nHost: x\r\n" +
+                        b"".join(b"X-%d: y\r\n" % i for i in range(5000)) + b"\r\n",
+        "a 100 KiB URL": b"GET /" + b"m" * 102400 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        "garbage": b"\x00\x01\x02 nonsense \xff\r\n\r\n",
+        "a 1 MiB POST body": b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n"
+                             b"\r\n" + b"z" * 1048576,
+    }
+    for what, data in hostile.items():
+        resp, err = raw_exchange(host, port, data)
+        code = status_of(resp)
+        t.check(code is None or 400 <= code < 500, f"{what}: refused ({code or err or 'closed'})")
+    st, _, _ = mon.get()
+    t.check(st == 200, "still serving after the hostile requests")
+
+
+def concurrent_scrapes(t, mon, n=200):
+    results = []
+    lock = threading.Lock()
+    start = threading.Barrier(n)
+
+    def one():
+        try:
+            start.wait(10)
+            st, hdr, body = mon.get(timeout=30)
+            ok = st == 200 and b"tcp_monitor_packets_total" in body
+        except Exception as e:  # noqa: BLE001 - every failure counts
+            ok = repr(e)
+        with lock:
+            results.append(ok)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    t0 = time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    good = sum(1 for r in results if r is True)
+    bad = [r for r in results if r is not True][:3]
+    t.check(good == n, f"{n} concurrent scrapes: all answered 200 "
+            f"({time.monotonic() - t0:.2f} s)", f"{good} ok; {bad}")
+
+
+def case_http(t, lab):
+    """The HTTP face under load and abuse, while a capture runs; the capture
+    must lose nothing because of it."""
+    lab.topology(tbf=("100mbit", "32kb", "128kb"))
+    lab.server("b", "sink", "--bind", B_IP, "--port", "5001", "--count", "1000", name="sink")
+    lab.enter("b")
+    dump = Tcpdump(lab, "b", "b0", lab.path("b0.pcap"))
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "--listen", "127.0.0.1:0",
+                                  "-B", "8192", "-q", "tcp"])
+
+    # A slow client: half a request, then silence. It must not block
+    # anyone, and the server must close it after its idle timeout.
+    slow = socket.create_connection((mon.host, mon.port), timeout=30)
+    slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+    slow_t0 = time.monotonic()
+    idle = [socket.create_connection((mon.host, mon.port), timeout=30) for _ in range(30)]
+
+    stop = threading.Event()
+    sent = []
+
+    def traffic():
+        while not stop.is_set():
+            lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "3000000",
+                        name="send")
+            sent.append(3000000)
+
+    tr = threading.Thread(target=traffic)
+    tr.start()
+    try:
+        t0 = time.monotonic()
+        st, _, _ = mon.get(timeout=5)
+        t.check(st == 200 and time.monotonic() - t0 < 2,
+                "a scrape is served at once while a slow client and 30 idle ones hold "
+                "connections")
+        http_checks(t, mon)
+        concurrent_scrapes(t, mon)
+        # The slow client: closed by the server after about 10 s of silence.
+        try:
+            closed = slow.recv(4096) == b""
+        except (ConnectionResetError, socket.timeout):
+            closed = False
+        waited = time.monotonic() - slow_t0
+        t.check(closed and 5 < waited < 20, f"the slow client was cut off after {waited:.1f} s")
+    finally:
+        stop.set()
+        tr.join(120)
+        slow.close()
+        for c in idle:
+            c.close()
+    t.note(f"{len(sent)} transfers of 3 MB ran during the HTTP checks")
+    time.sleep(0.5)
+    captured, kdropped = dump.stop()
+    live = wait_stable(lab, mon, captured)
+    t.check(live["tcp_monitor_capture_dropped_total"] == 0 and kdropped == 0,
+            "no capture drops (monitor and tcpdump)",
+            f"monitor {live['tcp_monitor_capture_dropped_total']}, tcpdump {kdropped}")
+    t.check(live["tcp_monitor_packets_total"] == captured,
+            f"the monitor counted every packet tcpdump saw ({captured})",
+            f"{live['tcp_monitor_packets_total']}")
+    t.check(live["tcp_monitor_scrapes_total"] >= 205,
+            "scrapes counted (the 200 concurrent ones too)",
+            f"{live['tcp_monitor_scrapes_total']}")
+    rc = lab.stop(mon.p)
+    t.check(rc == 0, "SIGTERM: exit status 0", f"{rc}")
+
+
+# ---- Signals --------------------------------------------------------------
+
+def case_signals(t, lab):
+    """SIGINT and SIGTERM: exit 0 with a final stats line counting every
+    packet that arrived before the signal; the HTTP server is gone after."""
+    lab.pair()
+    lab.server("b", "sink", "--bind", B_IP, "--port", "5001", "--count", "100", name="sink")
+    lab.enter("b")
+    for sig, name in ((2, "SIGINT"), (15, "SIGTERM")):
+        dump = Tcpdump(lab, "b", "b0", lab.path(f"{name}.pcap"), name=f"tcpdump-{name}")
+        mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "--listen", "127.0.0.1:0",
+                                      "-s", "0.2", "tcp"], name=f"monitor-{name}")
+        time.sleep(0.5)
+        lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "300000",
+                    name="send")
+        # Right after the traffic: packets still in the kernel's current
+        # block must be counted too.
+        t0 = time.monotonic()
+        rc = lab.stop(mon.p, sig=sig)
+        took = time.monotonic() - t0
+        time.sleep(0.3)
+        captured, _ = dump.stop()
+        t.check(rc == 0, f"{name}: exit status 0", f"{rc}")
+        t.check(took < 3, f"{name}: exited in {took:.2f} s")
+        t.check(f"final: packets {captured}," in mon.final_line(),
+                f"{name}: the final stats line counts all {captured} packets", mon.final_line())
+        t.check("capture dropped 0 (interface 0)" in mon.final_line(),
+                f"{name}: the final line tells the capture drops")
+        t.check(": stats: packets" in mon.stderr(), f"{name}: -s 0.2 printed stats lines")
+        try:
+            socket.create_connection((mon.host, mon.port), timeout=2).close()
+            gone = False
+        except ConnectionRefusedError:
+            gone = True
+        t.check(gone, f"{name}: the HTTP server is closed")
+
+    # A signal while a client holds a connection open.
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--listen", "127.0.0.1:0", "-q"], name="held")
+    held = socket.create_connection((mon.host, mon.port), timeout=10)
+    held.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    rc = lab.stop(mon.p)
+    held.close()
+    t.check(rc == 0 and time.monotonic() - t0 < 3,
+            "SIGTERM with a connection held open: exit 0 at once", f"{rc}")
+
+
+# ---- Privileges -----------------------------------------------------------
+
+def caps_zero(st):
+    return all(st.get(k) == ["0000000000000000"] for k in ("CapInh", "CapPrm", "CapEff",
+                                                           "CapAmb"))
+
+
+def counts_packets(lab, mon):
+    lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "100000", name="send")
+    return lab.wait_for("packets counted after the drop",
+                        lambda: mon.metrics()["tcp_monitor_tcp_packets_total"] > 0, timeout=5)
+
+
+def case_privileges(t, lab):
+    """Root is dropped once the capture is open: to nobody by default, to
+    -Z USER, and a non-root start with file capabilities loses them."""
+    lab.pair()
+    lab.server("b", "sink", "--bind", B_IP, "--port", "5001", "--count", "100", name="sink")
+    lab.enter("b")
+    nobody = pwd.getpwnam("nobody")
+
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--listen", "127.0.0.1:0", "-q", "--scope", "all"],
+                  name="root")
+    st = mon.proc_status()
+    t.check(st["Uid"] == [str(nobody.pw_uid)] * 4, "started as root: runs as nobody",
+            f"Uid {st['Uid']}")
+    t.check(st["Gid"] == [str(nobody.pw_gid)] * 4 and st.get("Groups", []) == [],
+            "group nobody's, no supplementary groups", f"Gid {st['Gid']} Groups {st['Groups']}")
+    t.check(caps_zero(st), "no capabilities (CapInh, CapPrm, CapEff, CapAmb all 0)",
+            f"{[(k, st.get(k)) for k in ('CapPrm', 'CapEff', 'CapAmb')]}")
+    t.check(st.get("NoNewPrivs") == ["1"], "no_new_privs set")
+    t.check(counts_packets(lab, mon), "still capturing after the drop")
+    t.check("running as user nobody (uid" in mon.stderr(), "the start-up line says who we are")
+    t.check(lab.stop(mon.p) == 0, "as nobody: SIGTERM, exit status 0")
+
+    daemon = pwd.getpwnam("daemon")
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--listen", "127.0.0.1:0", "-q", "-Z", "daemon"],
+                  name="z")
+    st = mon.proc_status()
+    t.check(st["Uid"] == [str(daemon.pw_uid)] * 4 and caps_zero(st),
+            f"-Z daemon: uid {daemon.pw_uid}, no capabilities", f"Uid {st['Uid']}")
+    t.check(lab.stop(mon.p) == 0, "-Z daemon: SIGTERM, exit status 0")
+
+    # Without root: file capabilities (setcap), then dropped.
+    setcap = shutil.which("setcap")
+    if setcap is None:
+        t.note("setcap (Debian libcap2-bin) is not installed: the file-capability case is "
+               "skipped")
+        return
+    copy = lab.path("tcp_window_monitor")
+    shutil.copy(BIN, copy)
+    os.chmod(copy, 0o755)
+    as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                 "--clear-groups", "--inh-caps=-all"]
+    p = lab.run("b", *as_nobody, copy, "-i", "b0", "--listen", "127.0.0.1:0", check=False)
+    t.check(p.returncode == 1 and "permission denied" in p.stderr and "setcap" in p.stderr,
+            "non-root without capabilities: exit 1, the message suggests setcap",
+            p.stderr.strip())
+    sh_ = subprocess.run([setcap, "cap_net_raw,cap_net_admin=eip", copy], capture_output=True,
+                         text=True)
+    if sh_.returncode != 0:
+        t.note(f"setcap failed ({sh_.stderr.strip()}): the file-capability case is skipped")
+        return
+    mon = Monitor(lab, "b", "setpriv", [*as_nobody[1:], copy, "-i", "b0", "--listen",
+                                        "127.0.0.1:0", "-q", "--scope", "all"], name="setcap")
+    st = mon.proc_status()
+    t.check(st["Uid"] == [str(nobody.pw_uid)] * 4 and caps_zero(st),
+            "non-root with cap_net_raw,cap_net_admin file capabilities: capturing, then none "
+            "left", f"{st['Uid']} {st.get('CapEff')} {st.get('CapPrm')}")
+    t.check(counts_packets(lab, mon), "setcap: packets counted")
+    t.check(lab.stop(mon.p) == 0, "setcap: SIGTERM, exit status 0")
+    p = lab.run("b", *as_nobody, copy, "-i", "b0", "--listen", "127.0.0.1:0", "-Z", "daemon",
+                check=False)
+    t.check(p.returncode == 1 and "needs root" in p.stderr,
+            "non-root -Z another user: exit 1", p.stderr.strip())
+
+
+# ---- Interface removal ----------------------------------------------------
+
+def case_interface_removal(t, lab):
+    """An interface that goes down is waited for; one that disappears ends
+    the program with one clear line and exit status 1."""
+    lab.pair()
+    lab.server("b", "sink", "--bind", B_IP, "--port", "5001", "--count", "100", name="sink")
+    lab.enter("b")
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--listen", "127.0.0.1:0", "-q", "--scope", "all"])
+    lab.run("b", "ip", "link", "set", "b0", "down")
+    time.sleep(1)
+    t.check(mon.p.poll() is None, "interface down: still running")
+    lab.run("b", "ip", "link", "set", "b0", "up")
+    lab.wait_for("b0 to come back", lambda: lab.run("a", "ip", "-br", "link", "show", "a0")
+                 .stdout.split()[1] in ("UP", "UNKNOWN"), timeout=5)
+    before = mon.metrics()["tcp_monitor_tcp_packets_total"]
+    lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "100000", name="send")
+    t.check(lab.wait_for("packets after the interface came back",
+                         lambda: mon.metrics()["tcp_monitor_tcp_packets_total"] > before,
+                         timeout=5), "interface up again: capturing again")
+    lab.run("b", "ip", "link", "del", "b0")
+    try:
+        rc = mon.p.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    errs = [x for x in mon.stderr().splitlines() if "b0:" in x and "capture failed" in x]
+    t.check(rc == 1, "interface deleted: exit status 1", f"{rc}")
+    t.check(len(errs) == 1 and "disappeared" in errs[0], "one clear line names the interface",
+            mon.stderr())
+
+
+# ---- Flags and start-up errors --------------------------------------------
+
+def case_usage(t, lab):
+    """Live flags: what they do, and the start-up errors."""
+    lab.add_ns("b")
+    lab.enter("b")
+
+    def run(*args):
+        return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=20)
+
+    pcap = lab.path("x.pcap")
+    with open(pcap, "wb") as f:  # an empty but valid pcap file
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    for args in (["-i", "lo", "-r", pcap], ["-i", "lo", "--timeline"],
+                 ["-i", "lo", "-o", "x"], ["-i", "lo", "--format", "openmetrics"],
+                 ["-r", pcap, "-p", "9100"], ["-r", pcap, "--listen", ":9100"],
+                 ["-r", pcap, "--snaplen", "128"], ["-r", pcap, "-Z", "nobody"],
+                 ["-i", "lo", "--listen", "9100"], ["-i", "lo", "--listen", "::1:9100"],
+                 ["-i", "lo", "--listen", "1.2.3.4:99999"], ["-i", "lo", "-p", "x"],
+                 ["-i", "lo", "--telemetry-path", "metrics"],
+                 ["-i", "lo", "--telemetry-path", "/-/healthy"],
+                 ["-i", "lo", "--telemetry-path", "/a b"], ["-i", "lo", "--snaplen", "10"],
+                 ["-i", "lo", "-B", "1"], ["-i", "lo", "-i", "lo"]):
+        p = run(*args)
+        lines = p.stderr.splitlines()
+        t.check(p.returncode == 2 and len(lines) == 2 and "--help" in lines[1],
+                f"usage error: {' '.join(args)}", p.stderr.strip())
+
+    p = run("-i", "nosuch0")
+    t.check(p.returncode == 1 and p.stderr.strip() ==
+            "tcp_window_monitor: nosuch0: no such interface (see 'ip link show')",
+            "unknown interface: exit 1, points to ip link show", p.stderr.strip())
+    p = run("-i", "lo", "tcp", "and", "and")
+    t.check(p.returncode == 1 and "bad filter expression 'tcp and and'" in p.stderr,
+            "bad filter: exit 1", p.stderr.strip())
+    p = run("-i", "lo", "--listen", "127.0.0.1:0", "-Z", "nosuchuser")
+    t.check(p.returncode == 1 and "-Z nosuchuser: no such user" in p.stderr,
+            "unknown -Z user: exit 1", p.stderr.strip())
+
+    # The port is taken: by "Prometheus" on 9090, by something else.
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 9090))
+        s.listen()
+        p = run("-i", "lo")
+        t.check(p.returncode == 1 and "9090 is already in use" in p.stderr and
+                "the Prometheus server itself listens on 9090" in p.stderr and
+                "-p 9100" in p.stderr and p.stderr.count("\n") == 1,
+                "port 9090 taken: one line naming Prometheus' default and -p 9100",
+                p.stderr.strip())
+        port = s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = run("-i", "lo", "--listen", f"127.0.0.1:{port}")
+        t.check(p.returncode == 1 and f"port {port} is already in use" in p.stderr,
+                "another port taken: exit 1", p.stderr.strip())
+
+    # --telemetry-path, -p over --listen, IPv6, the any device.
+    port = 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mon = Monitor(lab, "b", BIN, ["-i", "lo", "--listen", "127.0.0.1:1", "-p", str(port),
+                                  "--telemetry-path", "/x/m", "-q"], name="path")
+    t.check(mon.port == port and mon.path == "/x/m", "-p replaces the port of --listen")
+    t.check(mon.get("/x/m")[0] == 200 and mon.get("/metrics")[0] == 404,
+            "--telemetry-path: served there, /metrics is 404")
+    t.check(b'href="/x/m"' in mon.get("/")[2], "the home page links to the telemetry path")
+    lab.stop(mon.p)
+    mon = Monitor(lab, "b", BIN, ["-i", "lo", "--listen", "[::1]:0", "-q"], name="v6")
+    t.check(mon.host == "[::1]" and mon.get()[0] == 200, "--listen [::1]:PORT serves over IPv6")
+    lab.stop(mon.p)
+    mon = Monitor(lab, "b", BIN, ["-i", "any", "--listen", "127.0.0.1:0", "-q"], name="any")
+    t.check("capturing on any (LINUX_SLL2" in mon.stderr(), "-i any: Linux cooked v2 headers",
+            mon.stderr())
+    lab.stop(mon.p)
+    mon = Monitor(lab, "b", BIN, ["-i", "lo", "-q"], name="default")
+    t.check(mon.port == 9090 and mon.host == "[::]",
+            "default: all addresses, port 9090 (as the original)", f"{mon.host}:{mon.port}")
+    t.check(http_get("127.0.0.1", 9090, "/metrics")[0] == 200, "... reachable over IPv4 too")
+    lab.stop(mon.p)
+
+
+# ---- Expiry and the flow cap ----------------------------------------------
+
+def case_expiry(t, lab):
+    """Idle flows leave when traffic stops (the capture clock follows the
+    wall clock), and a flood of random 4-tuples stays within the flow cap."""
+    lab.pair()
+    lab.server("b", "sink", "--bind", B_IP, "--port", "5001", "--count", "20", name="sink")
+    lab.enter("b")
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "--listen", "127.0.0.1:0", "-q",
+                                  "--idle-timeout", "1", "--max-flows", "1000"])
+    hold = lab.traffic("a", "hold", "--host", B_IP, "--port", "5001", "--count", "20",
+                       "--seconds", "3", name="hold", background=True)
+
+    def when(cond):
+        """A waiter: the current samples once cond(samples) holds."""
+        return lambda: (lambda m: m if cond(m) else None)(mon.metrics())
+
+    lab.wait_for("20 connections", when(lambda m: m["tcp_monitor_active_connections"] == 20))
+    t.check(True, "20 silent connections are active")
+    t0 = time.monotonic()
+    m = lab.wait_for("the idle flows to expire",
+                     when(lambda m: m["tcp_monitor_active_connections"] == 0), timeout=5)
+    t.check(m['tcp_monitor_flows_evicted_total{reason="idle"}'] == 20,
+            f"without a packet, all 20 expired after {time.monotonic() - t0:.1f} s "
+            "(idle timeout 1 s)", f"{m}")
+    hold.wait(30)
+
+    rss0 = int(mon.proc_status()["VmRSS"][0])
+    lab.run("a", sys.executable, os.path.join(HERE, "traffic.py"), "flood", "--host", B_IP,
+            "--count", "20000", timeout=60)
+    m = lab.wait_for("the flood to be counted",
+                     when(lambda m: m["tcp_monitor_connections_opened_total"] >= 20020))
+    rss1 = int(mon.proc_status()["VmRSS"][0])
+    evicted = m['tcp_monitor_flows_evicted_total{reason="max_flows"}']
+    t.check(m["tcp_monitor_active_connections"] <= 1000,
+            f"20000 random 4-tuples: at most 1000 flows kept "
+            f"({m['tcp_monitor_active_connections']:.0f})")
+    t.check(evicted >= 19000, f"the rest evicted at the cap ({evicted:.0f})")
+    t.check(rss1 - rss0 < 4096, f"memory stays put: RSS {rss0} kB -> {rss1} kB")
+    rc = lab.stop(mon.p)
+    t.check(rc == 0, "SIGTERM: exit status 0", f"{rc}")
+
+
+CASES = {
+    "exporter": case_exporter,
+    "http": case_http,
+    "signals": case_signals,
+    "privileges": case_privileges,
+    "interface_removal": case_interface_removal,
+    "usage": case_usage,
+    "expiry": case_expiry,
+}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
+        sys.exit(f"usage: live_test.py BINARY {{{'|'.join(CASES)}}}")
+    case = sys.argv[2]
+    t = Results(f"live.{case}")
+    if os.geteuid() != 0:
+        print(f"live.{case}: skipped: needs root (network namespaces, packet capture)")
+        sys.exit(SKIP)
+    try:
+        with Lab() as lab:
+            CASES[case](t, lab)
+    except Abort as e:
+        t.check(False, "the case ran to its end", str(e))
+    sys.exit(t.summary())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: MIT
+"""Real TCP traffic for the live tests: Linux's own TCP stack driven by
+plain sockets, run inside the test namespaces with `ip netns exec`.
+
+    traffic.py sink  --bind ADDR --port P [--count N] [--ready FILE]
+    traffic.py send  --host ADDR --port P --bytes N
+    traffic.py serve --bind ADDR --port P --count N --bytes N [--ready FILE]
+    traffic.py fetch --host ADDR --port P --count N [--workers W]
+    traffic.py hold  --host ADDR --port P --count N --seconds S
+    traffic.py flood --host ADDR --count N
+
+sink reads connections to their end; send writes BYTES and waits for the
+peer's FIN; serve answers each request line with BYTES and closes first
+(HTTP/1.0 style); fetch makes COUNT such requests from W workers; hold
+opens COUNT connections and keeps them silent for S seconds; flood sends
+COUNT bare SYN segments from random ports to random ports (a raw socket,
+bad checksum: the receiver drops them, a capture sees COUNT new flows). Every
+socket operation has a timeout, so a broken network ends the run with an
+error instead of hanging it.
+"""
+import argparse
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def ready(path):
+    if path:
+        open(path, "w").close()
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def listener(a, backlog):
+    ls = socket.socket(family(a.bind), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family(a.bind) == socket.AF_INET6:
+        ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind((a.bind, a.port))
+    ls.listen(backlog)
+    ls.settimeout(a.timeout)
+    ready(a.ready)
+    return ls
+
+
+def sink(a):
+    ls = listener(a, 128)
+
+    def drain(c):
+        with c:
+            c.settimeout(a.timeout)
+            while c.recv(65536):
+                pass
+
+    threads = []
+    for _ in range(a.count):
+        c, _ = ls.accept()
+        t = threading.Thread(target=drain, args=(c,))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+
+
+def send(a):
+    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+    s.sendall(bytes(a.bytes))
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    s.close()
+
+
+def serve(a):
+    ls = listener(a, 64)
+    body = b"x" * a.bytes
+
+    def one(c):
+        with c:
+            c.settimeout(a.timeout)
+            req = b""
+            while b"\r\n\r\n" not in req:
+                b = c.recv(4096)
+                if not b:
+                    return
+                req += b
+            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    threads = []
+    for _ in range(a.count):
+        c, _ = ls.accept()
+        t = threading.Thread(target=one, args=(c,))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+
+
+def fetch(a):
+    per, rest = divmod(a.count, a.workers)
+    failures = []
+
+    def worker(n):
+        try:
+            for i in range(n):
+                s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+                s.sendall(b"GET /%d HTTP/1.0\r\nHost: b\r\n\r\n" % i)
+                while s.recv(65536):
+                    pass
+                s.close()
+        except OSError as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=worker, args=(per + (w < rest),))
+               for w in range(a.workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        sys.exit(f"fetch: {failures[0]}")
+
+
+def hold(a):
+    conns = [socket.create_connection((a.host, a.port), timeout=a.timeout)
+             for _ in range(a.count)]
+    print("held", flush=True)
+    time.sleep(a.seconds)
+    for c in conns:
+        c.close()
+
+
+def flood(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    rnd = random.Random(1)
+    for _ in range(a.count):
+        sport, dport = rnd.randrange(1024, 65536), rnd.randrange(1, 65536)
+        seq = rnd.randrange(1 << 32)
+        # TCP header: ports, seq, ack 0, data offset 5, SYN, window, checksum 0.
+        hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 65535, 0, 0)
+        s.sendto(hdr, (a.host, 0))
+    s.close()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("sink", "serve"):
+        q = sub.add_parser(name)
+        q.add_argument("--bind", required=True)
+        q.add_argument("--port", type=int, required=True)
+        q.add_argument("--count", type=int, default=1)
+        q.add_argument("--bytes", type=int, default=0)
+        q.add_argument("--ready")
+        q.add_argument("--timeout", type=float, default=30)
+    for name in ("send", "fetch"):
+        q = sub.add_parser(name)
+        q.add_argument("--host", required=True)
+        q.add_argument("--port", type=int, required=True)
+        q.add_argument("--bytes", type=int, default=0)
+        q.add_argument("--count", type=int, default=1)
+        q.add_argument("--workers", type=int, default=1)
+        q.add_argument("--timeout", type=float, default=30)
+    q = sub.add_parser("hold")
+    q.add_argument("--host", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--count", type=int, default=1)
+    q.add_argument("--seconds", type=float, default=1)
+    q.add_argument("--timeout", type=float, default=30)
+    q = sub.add_parser("flood")
+    q.add_argument("--host", required=True)
+    q.add_argument("--count", type=int, default=1)
+    a = p.parse_args()
+    {"sink": sink, "send": send, "serve": serve, "fetch": fetch, "hold": hold,
+     "flood": flood}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
