@@ -13,6 +13,8 @@
 #include "tcpwm/err.h"
 #include "tcpwm/scope.h"
 
+#define LRU_TICK_SHIFT 30
+
 struct tcpwm_monitor {
     tcpwm_config cfg;
     tcpwm__table table;
@@ -234,6 +236,7 @@ void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e)
 void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)
 {
     tcpwm_result scratch;
+    bool want_view = res != NULL;
     if (!res)
         res = &scratch;
     memset(res, 0, sizeof(*res));
@@ -262,8 +265,14 @@ void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_resul
         i = restart_flow(m, i, side, res);
     }
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    /* Moving a flow to the head of its LRU list writes two other flows'
+     * records, a cache miss each; doing it once per tick (2^30 ns, about
+     * a second) of capture time instead of once per packet keeps the
+     * list ordered by the tick of each flow's latest packet, which is all
+     * expiry and eviction need. */
+    if ((m->now_ns >> LRU_TICK_SHIFT) != (f->last_ns >> LRU_TICK_SHIFT))
+        tcpwm__table_touch(&m->table, i);
     f->last_ns = m->now_ns;
-    tcpwm__table_touch(&m->table, i);
     f->stats.packets++;
 
     unsigned dir = side ^ f->init_side;
@@ -275,8 +284,10 @@ void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_resul
                        ((f->half[0].flags & TCPWM__H_FIN) && (f->half[1].flags & TCPWM__H_FIN))))
         close_flow(m, i, res);
 
-    make_view(f, &m->view);
-    res->flow = &m->view;
+    if (want_view) {
+        make_view(f, &m->view);
+        res->flow = &m->view;
+    }
 }
 
 void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, size_t wirelen,

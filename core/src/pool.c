@@ -41,7 +41,9 @@ uint32_t tcpwm__pool_alloc(tcpwm__pool *p)
         if (!chunks)
             return TCPWM__NIL;
         p->chunks = chunks;
-        p->chunks[p->nchunks] = malloc(TCPWM__POOL_CHUNK * p->size);
+        /* Cache-line aligned, so records whose size is a multiple of 64
+         * (the flows) each start a line. */
+        p->chunks[p->nchunks] = aligned_alloc(64, TCPWM__POOL_CHUNK * p->size);
         if (!p->chunks[p->nchunks])
             return TCPWM__NIL;
         p->nchunks++;

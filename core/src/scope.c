@@ -87,13 +87,41 @@ static const prefix v6_global_inside[] = {
 
 #define COUNT(t) (sizeof(t) / sizeof((t)[0]))
 
+/* This runs twice per packet. Most addresses start with a byte that
+ * begins no block in the tables above, and are global without a walk;
+ * these are the first bytes of the blocks (keep them in step). */
+static bool v4_first_byte_listed(uint8_t b)
+{
+    switch (b) {
+    case 0: case 10: case 100: case 127: case 169: case 172: case 192: case 198: case 203:
+        return true;
+    default:
+        return b >= 224;
+    }
+}
+
+static bool v6_first_byte_listed(uint8_t b)
+{
+    switch (b) {
+    case 0x00: case 0x01: case 0x20: case 0x3f: case 0x5f: case 0xfc: case 0xfd: case 0xfe:
+    case 0xff:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool tcpwm_addr_is_global(uint8_t family, const uint8_t addr[16])
 {
     switch (family) {
     case 4:
+        if (!v4_first_byte_listed(addr[0]))
+            return true;
         return !in_any(addr, v4_not_global, COUNT(v4_not_global)) ||
                in_any(addr, v4_global_inside, COUNT(v4_global_inside));
     case 6:
+        if (!v6_first_byte_listed(addr[0]))
+            return true;
         return !in_any(addr, v6_not_global, COUNT(v6_not_global)) ||
                in_any(addr, v6_global_inside, COUNT(v6_global_inside));
     default:

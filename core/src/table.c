@@ -6,14 +6,18 @@
 
 #include "tcpwm/err.h"
 
+#define MIN_BUCKETS 1024u
+
 int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
 {
     memset(t, 0, sizeof(*t));
     if (max_flows == 0 || max_flows > (1u << 30))
         return TCPWM_EINVAL;
-    /* About one bucket per flow: chains stay short at the cap. */
+    /* The bucket array starts small and doubles with the flow count (see
+     * grow()): sized for the cap up front, a busy table's buckets would be
+     * spread over megabytes and miss the cache on every lookup. */
     uint32_t n = 1;
-    while (n < max_flows)
+    while (n < max_flows && n < MIN_BUCKETS)
         n <<= 1;
     t->buckets = malloc((size_t)n * sizeof(uint32_t));
     if (!t->buckets)
@@ -128,8 +132,39 @@ static void list_push_head(tcpwm__table *t, tcpwm__list *l, uint32_t i)
     l->head = i;
 }
 
+static void rehash_list(tcpwm__table *t, uint32_t *buckets, uint32_t mask, uint32_t i)
+{
+    for (; i != TCPWM__NIL; i = tcpwm__table_at(t, i)->next) {
+        tcpwm__flow *f = tcpwm__table_at(t, i);
+        uint32_t *b = &buckets[key_hash(&f->key, t->seed) & mask];
+        f->hnext = *b;
+        *b = i;
+    }
+}
+
+/* Doubles the bucket array once the flows outnumber the buckets, up to
+ * one bucket per flow at the cap. Amortized O(1) per new flow; if memory
+ * is short the table keeps working with longer chains. */
+static void grow(tcpwm__table *t)
+{
+    uint32_t n = t->mask + 1;
+    if (t->count < n || n >= t->max)
+        return;
+    uint32_t *buckets = malloc((size_t)n * 2 * sizeof(uint32_t));
+    if (!buckets)
+        return;
+    for (uint32_t i = 0; i < n * 2; i++)
+        buckets[i] = TCPWM__NIL;
+    rehash_list(t, buckets, n * 2 - 1, t->open.head);
+    rehash_list(t, buckets, n * 2 - 1, t->closed.head);
+    free(t->buckets);
+    t->buckets = buckets;
+    t->mask = n * 2 - 1;
+}
+
 uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
 {
+    grow(t);
     uint32_t i = tcpwm__pool_alloc(&t->flows);
     if (i == TCPWM__NIL)
         return TCPWM__NIL;

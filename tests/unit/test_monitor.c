@@ -308,22 +308,24 @@ static void test_expiry_and_cap(void)
     const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
     tcpwm_result r;
     ended = 0;
+    /* Recency is kept per tick of about a second (2^30 ns): the steps
+     * below are two seconds apart, so each one is ordered. */
     for (uint16_t p = 1; p <= 5; p++) /* five flows into a table of three */
-        feed(m, p * MS, (pkt){A, B, p, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+        feed(m, 2 * p * SEC, (pkt){A, B, p, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
     CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_MAX_FLOWS], 2);
     CHECK_EQ_U64(mt->active_connections, 3);
     CHECK_EQ_U64(ended, 2);
     /* Flow 3 is now the least recently active; touching it spares it. */
-    feed(m, 6 * MS, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
-    feed(m, 7 * MS, (pkt){A, B, 6, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 12 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 14 * SEC, (pkt){A, B, 6, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
     CHECK_EQ_U64(r.flow->port[0], 6);
-    feed(m, 8 * MS, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 16 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
     CHECK(!(r.events & TCPWM_EV_CONN_OPENED)); /* still there: flow 4 went */
-    /* Exactly 300 s idle is allowed (flow 5, last seen at 5 ms); past it,
+    /* Exactly 300 s idle is allowed (flow 5, last seen at 10 s); past it,
      * flows 5 and 6 expire. */
-    feed(m, 5 * MS + 300 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 310 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
     CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 0);
-    feed(m, 9 * MS + 301 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 315 * SEC, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
     CHECK_EQ_U64(mt->evicted[TCPWM_EVICT_IDLE], 2);
     CHECK_EQ_U64(mt->active_connections, 1);
     /* A closed flow lingers 60 s, then leaves quietly. */
@@ -337,6 +339,31 @@ static void test_expiry_and_cap(void)
     /* Time going backwards does not expire or revive anything. */
     tcpwm_monitor_advance(m, 1 * SEC);
     CHECK_EQ_U64(ended, 6);
+    tcpwm_monitor_free(m);
+}
+
+/* Within one tick the LRU order is by arrival: a flow touched again in
+ * the same tick keeps its place (semantics section 3). */
+static void test_lru_tick(void)
+{
+    tcpwm_config c;
+    tcpwm_config_default(&c);
+    c.scope = TCPWM_SCOPE_ALL;
+    c.max_flows = 2;
+    tcpwm_monitor *m = NULL;
+    CHECK(tcpwm_monitor_new(&c, &m) == 0);
+    tcpwm_result r;
+    feed(m, 1 * MS, (pkt){A, B, 1, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 2 * MS, (pkt){A, B, 2, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 3 * MS, (pkt){A, B, 1, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 4 * MS, (pkt){A, B, 3, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 5 * MS, (pkt){A, B, 2, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK(!(r.events & TCPWM_EV_CONN_OPENED)); /* flow 2 stayed: flow 1 went */
+    /* In the next tick, touching flow 2 moves it ahead of flow 3. */
+    feed(m, 2 * SEC, (pkt){A, B, 2, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 2 * SEC + 1, (pkt){A, B, 4, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    feed(m, 2 * SEC + 2, (pkt){A, B, 2, 80, TCPWM_SYN, 1, 0, 100, 0, -1}, &r);
+    CHECK(!(r.events & TCPWM_EV_CONN_OPENED)); /* flow 3 went */
     tcpwm_monitor_free(m);
 }
 
@@ -394,6 +421,7 @@ int main(void)
     test_window_rules();
     test_port_reuse_and_close();
     test_expiry_and_cap();
+    test_lru_tick();
     test_wraparound_and_hole_cap();
     test_scope();
     return check_finish("test_monitor");
