@@ -45,13 +45,52 @@ static int set_filter(pcap_t *p, const char *name, const char *filter, char *err
     return 0;
 }
 
-/* One frame through the hooks and the monitor. 0, or TCPWM_ENOMEM. */
-static int frame(replay *r, const char *name, const struct pcap_pkthdr *h, const uint8_t *data,
-                 int dlt)
+/* Frames are decoded this many ahead of their analysis, so the memory of
+ * their flows is fetched (tcpwm_monitor_prefetch) while earlier frames are
+ * analyzed: the flow lookup is the replay's main cost, and it is a cache
+ * miss whenever flows interleave. */
+#define AHEAD 6
+/* ... and their flows' records are fetched this many frames ahead, once
+ * the bucket fetched at decoding has arrived. */
+#define FLOW_AHEAD 2
+
+/* A frame decoded, waiting for its turn. */
+typedef struct pending {
+    tcpwm_segment seg; /* seg.ts_ns is the frame's time, whatever the status */
+    tcpwm_decode_status st;
+    tcpwm_decode_error err;
+    tcpwm_hint hint;   /* valid if st is TCPWM_DECODE_TCP */
+} pending;
+
+/* Capture time in ns. pcapng allows 64-bit seconds; past year 2262 they
+ * no longer fit, and such a time is garbage anyway: it is held at the
+ * largest time the core handles without overflow. */
+static int64_t capture_ns(const struct pcap_pkthdr *h)
 {
+    const int64_t max_sec = TCPWM_MAX_TIME_NS / 1000000000LL;
+    int64_t sec = (int64_t)h->ts.tv_sec;
+    if (sec < 0)
+        sec = 0;
+    if (sec >= max_sec)
+        return TCPWM_MAX_TIME_NS;
     /* Opened with PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
-    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec;
+    return sec * 1000000000LL + (int64_t)h->ts.tv_usec;
+}
+
+static void decode_ahead(replay *r, const struct pcap_pkthdr *h, const uint8_t *data, int dlt,
+                         pending *p)
+{
     size_t wirelen = h->len < h->caplen ? h->caplen : h->len;
+    p->st = tcpwm_decode(data, h->caplen, wirelen, dlt, &p->seg, &p->err);
+    p->seg.ts_ns = capture_ns(h);
+    if (p->st == TCPWM_DECODE_TCP)
+        tcpwm_monitor_prefetch(r->m, &p->seg, &p->hint);
+}
+
+/* One frame through the hooks and the monitor. 0, or TCPWM_ENOMEM. */
+static int analyze(replay *r, const char *name, const pending *p)
+{
+    int64_t ts = p->seg.ts_ns;
     tcpwm_result res;
 
     if (r->tl != NULL) {
@@ -72,7 +111,14 @@ static int frame(replay *r, const char *name, const struct pcap_pkthdr *h, const
         }
     }
 
-    tcpwm_monitor_frame(r->m, data, h->caplen, wirelen, dlt, ts, r->verbose ? &res : NULL);
+    tcpwm_monitor_count_frame(r->m);
+    if (p->st == TCPWM_DECODE_TCP) {
+        tcpwm_monitor_segment(r->m, &p->seg, r->verbose ? &res : NULL);
+    } else {
+        if (p->st == TCPWM_DECODE_ERROR)
+            tcpwm_monitor_count_decode_error(r->m, p->err);
+        memset(&res, 0, sizeof(res));
+    }
     if (r->verbose && verbose_wants(&res)) {
         status_clear(r->st);
         verbose_event(r->err, ts, &res);
@@ -114,16 +160,24 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         return -1;
     }
 
+    pending ring[AHEAD];
+    unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
     status_file(r->st, name, pcap_file(p));
     for (;;) {
         int n = pcap_next_ex(p, &h, &data);
 
         if (n == 1) {
-            if (frame(r, name, h, data, dlt) != 0) {
-                snprintf(errbuf, errlen, "%s: out of memory", name);
-                rc = -1;
+            decode_ahead(r, h, data, dlt, &ring[(first + queued) % AHEAD]);
+            if (++queued < AHEAD)
+                continue;
+            const pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
+            if (soon->st == TCPWM_DECODE_TCP)
+                tcpwm_monitor_prefetch_flow(r->m, &soon->hint);
+            rc = analyze(r, name, &ring[first]);
+            first = (first + 1) % AHEAD;
+            queued--;
+            if (rc != 0)
                 break;
-            }
         } else if (n == PCAP_ERROR_BREAK) {
             break; /* end of file */
         } else if (n == PCAP_ERROR) {
@@ -132,6 +186,16 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
             break;
         }
         /* 0 is a live-capture timeout; a file never returns it. */
+    }
+    /* Whatever ended the file, the frames read so far are all counted. */
+    for (; queued > 0 && rc != TCPWM_ENOMEM; queued--, first = (first + 1) % AHEAD) {
+        int arc = analyze(r, name, &ring[first]);
+        if (arc != 0 && rc == 0)
+            rc = arc;
+    }
+    if (rc == TCPWM_ENOMEM) {
+        snprintf(errbuf, errlen, "%s: out of memory", name);
+        rc = -1;
     }
     status_file(r->st, NULL, NULL);
     pcap_close(p);

@@ -140,6 +140,10 @@ static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
 
 void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
 {
+    if (now_ns > TCPWM_MAX_TIME_NS)
+        now_ns = TCPWM_MAX_TIME_NS;
+    if (now_ns < -TCPWM_MAX_TIME_NS)
+        now_ns = -TCPWM_MAX_TIME_NS;
     if (!m->have_now || now_ns > m->now_ns) {
         m->now_ns = now_ns;
         m->have_now = true;
@@ -231,6 +235,19 @@ void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e)
 {
     if ((unsigned)e < TCPWM_DE__COUNT)
         m->metrics.decode_errors[e]++;
+}
+
+void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_hint *hint)
+{
+    tcpwm__key key;
+    uint8_t side;
+    tcpwm__key_make(s, &key, &side);
+    hint->bucket = tcpwm__table_prefetch_bucket(&m->table, &key);
+}
+
+void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, const tcpwm_hint *hint)
+{
+    tcpwm__table_prefetch_flow(&m->table, hint->bucket);
 }
 
 void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)

@@ -90,6 +90,31 @@ static uint32_t key_hash(const tcpwm__key *k, uint64_t seed)
     return (uint32_t)h;
 }
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+uint32_t tcpwm__table_prefetch_bucket(const tcpwm__table *t, const tcpwm__key *k)
+{
+    uint32_t b = key_hash(k, t->seed) & t->mask;
+    PREFETCH(&t->buckets[b]);
+    return b;
+}
+
+void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t bucket)
+{
+    uint32_t i = t->buckets[bucket & t->mask];
+    if (i != TCPWM__NIL) {
+        /* The record's first three lines: key and links, both halves, stats. */
+        const char *f = (const char *)tcpwm__table_at(t, i);
+        PREFETCH(f);
+        PREFETCH(f + 64);
+        PREFETCH(f + 128);
+    }
+}
+
 uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k)
 {
     uint32_t i = t->buckets[key_hash(k, t->seed) & t->mask];

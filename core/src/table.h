@@ -38,6 +38,12 @@ static inline tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
 /* Builds the key of a segment; *side is the key side its source is on. */
 void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side);
 
+/* Two steps of fetching the memory a lookup of k will read: the bucket
+ * (returns its index), then, once that has arrived, the flow it heads.
+ * An index made stale by the table growing meanwhile is harmless. */
+uint32_t tcpwm__table_prefetch_bucket(const tcpwm__table *t, const tcpwm__key *k);
+void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t bucket);
+
 /* The flow with key k, or TCPWM__NIL. */
 uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k);
 

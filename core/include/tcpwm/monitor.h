@@ -36,6 +36,11 @@ typedef struct tcpwm_config {
 
 void tcpwm_config_default(tcpwm_config *c);
 
+/* Capture times are held within [-TCPWM_MAX_TIME_NS, TCPWM_MAX_TIME_NS]
+ * (about 146 years either side of 1970), so that differences of two
+ * times never overflow; a front end may clamp to the same range. */
+#define TCPWM_MAX_TIME_NS (INT64_C(1) << 62)
+
 /* Verdict of the sequence analysis for one packet (docs/semantics.md). */
 #define TCPWM_VERDICT_MAP(XX)                  \
     XX(NONE, "none")                           \
@@ -139,6 +144,18 @@ void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, 
 void tcpwm_monitor_count_frame(tcpwm_monitor *m);
 void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e);
 void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *seg, tcpwm_result *res);
+
+/* Prefetching, for front ends that decode a few frames ahead of their
+ * analysis: the flow lookup's cache misses are the main cost of a busy
+ * table. Call tcpwm_monitor_prefetch() when a frame is decoded (it starts
+ * fetching the hash bucket), then tcpwm_monitor_prefetch_flow() a frame
+ * or two before handing the segment to tcpwm_monitor_segment() (it starts
+ * fetching the flow). They change nothing but timing. */
+typedef struct tcpwm_hint {
+    uint32_t bucket;
+} tcpwm_hint;
+void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *seg, tcpwm_hint *hint);
+void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, const tcpwm_hint *hint);
 
 /* Expire flows idle at capture time now_ns (segments do this as they
  * come; a live front end calls it when traffic stops). */
