@@ -93,6 +93,11 @@ static size_t ip_length(size_t claimed, size_t carried)
     return claimed == 0 || claimed > carried ? carried : claimed;
 }
 
+/* A length taken from the link (TSO, BIG TCP) above this is not a real
+ * super-packet (Linux makes them up to 512 KiB) but a corrupt record, and
+ * would move sequence numbers by a large part of their 2^32 space. */
+#define MAX_LINK_IP_LENGTH ((size_t)1 << 24)
+
 static uint32_t clamp_u32(size_t n)
 {
     uint64_t v = n;
@@ -240,7 +245,7 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
     if (total != 0 && total < hlen)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     size_t len = ip_length(total, carried);
-    if (len < hlen)
+    if (len < hlen || len > MAX_LINK_IP_LENGTH)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     if (proto != IP_PROTO_TCP)
         return TCPWM_DECODE_NOT_TCP;
@@ -330,6 +335,8 @@ static tcpwm_decode_status decode_ipv6(decoder *d)
     if (carried < IPV6_HDR)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     size_t len = ip_length(plen, carried - IPV6_HDR);
+    if (len > MAX_LINK_IP_LENGTH)
+        return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     size_t walked = 0;
     tcpwm_decode_status st = ipv6_extensions(d, &nh, &walked, len);
     if (st != TCPWM_DECODE_TCP)

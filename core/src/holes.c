@@ -82,8 +82,9 @@ void tcpwm__holes_open(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t start, uint
 }
 
 void tcpwm__holes_fill(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t seq, uint32_t end,
-                       int64_t now_ns, void (*fill_cb)(void *ctx, int64_t age_ns),
-                       void *ctx, tcpwm__hole_report *rep)
+                       int64_t now_ns, uint32_t max_per_side,
+                       void (*fill_cb)(void *ctx, int64_t age_ns), void *ctx,
+                       tcpwm__hole_report *rep)
 {
     uint32_t i = h->hole_head;
     while (i != TCPWM__NIL) {
@@ -112,7 +113,7 @@ void tcpwm__holes_fill(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t seq, uint32
             } else {
                 /* The segment sits inside the hole: it splits in two,
                  * both halves keeping the original opening time. */
-                uint32_t j = alloc(p);
+                uint32_t j = h->nholes < max_per_side ? alloc(p) : TCPWM__NIL;
                 if (j == TCPWM__NIL) {
                     rep->forgotten++; /* the upper part is forgotten */
                     x->end = seq;
@@ -129,6 +130,16 @@ void tcpwm__holes_fill(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t seq, uint32
             }
         }
         i = next;
+    }
+}
+
+void tcpwm__holes_drop_far(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t max_distance,
+                           tcpwm__hole_report *rep)
+{
+    /* The head is the lowest hole: the others are nearer to next. */
+    while (h->hole_head != TCPWM__NIL && h->next - at(p, h->hole_head)->start > max_distance) {
+        unlink_hole(p, h, h->hole_head);
+        rep->forgotten++;
     }
 }
 

@@ -39,10 +39,18 @@ void tcpwm__holes_open(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t start, uint
                        int64_t now_ns, uint32_t max_per_side, tcpwm__hole_report *rep);
 
 /* Closes the parts of h's holes that [seq, end) covers. fill_cb is called
- * with the age of each hole touched (for the fill-time histogram). */
+ * with the age of each hole touched (for the fill-time histogram). A hole
+ * split in two keeps only its lower part when h already has max_per_side
+ * holes or the pool is exhausted (the upper part is forgotten). */
 void tcpwm__holes_fill(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t seq, uint32_t end,
-                       int64_t now_ns, void (*fill_cb)(void *ctx, int64_t age_ns),
-                       void *ctx, tcpwm__hole_report *rep);
+                       int64_t now_ns, uint32_t max_per_side,
+                       void (*fill_cb)(void *ctx, int64_t age_ns), void *ctx,
+                       tcpwm__hole_report *rep);
+
+/* Forgets the holes that start more than max_distance bytes below `next`:
+ * beyond 2^31 serial arithmetic could no longer order them. */
+void tcpwm__holes_drop_far(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t max_distance,
+                           tcpwm__hole_report *rep);
 
 /* Closes every hole of h that ends at or before ack; returns how many. */
 uint32_t tcpwm__holes_acked(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t ack);

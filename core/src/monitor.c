@@ -142,8 +142,8 @@ void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
 {
     if (now_ns > TCPWM_MAX_TIME_NS)
         now_ns = TCPWM_MAX_TIME_NS;
-    if (now_ns < -TCPWM_MAX_TIME_NS)
-        now_ns = -TCPWM_MAX_TIME_NS;
+    if (now_ns < 0)
+        now_ns = 0;
     if (!m->have_now || now_ns > m->now_ns) {
         m->now_ns = now_ns;
         m->have_now = true;

@@ -5,6 +5,11 @@
 
 /* RFC 7323 section 2.3: a shift above 14 is treated as 14. */
 #define MAX_WSCALE 14u
+/* Holes more than this far below `next` are forgotten: 2^30 is the
+ * largest window TCP can advertise (RFC 7323 2.3), so no retransmission
+ * can reach further back, and it keeps every hole well inside the 2^31
+ * that serial arithmetic can order. */
+#define MAX_HOLE_DISTANCE (1u << 30)
 
 static void observe_fill(void *ctx, int64_t age_ns)
 {
@@ -25,7 +30,8 @@ static void analyze_old_data(const tcpwm__analysis *a, tcpwm__flow *f, tcpwm__ha
                              uint32_t seq, uint32_t end, int64_t now_ns, tcpwm_result *res)
 {
     tcpwm__hole_report rep = {0, 0, 0};
-    tcpwm__holes_fill(a->holes, h, seq, end, now_ns, observe_fill, a->metrics, &rep);
+    tcpwm__holes_fill(a->holes, h, seq, end, now_ns, a->max_holes, observe_fill, a->metrics,
+                      &rep);
     forgotten(a, rep.forgotten, res);
     if (rep.touched) {
         res->verdict = TCPWM_V_OUT_OF_ORDER;
@@ -42,8 +48,23 @@ static void analyze_old_data(const tcpwm__analysis *a, tcpwm__flow *f, tcpwm__ha
     }
 }
 
+static void analyze_sequence_at(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir,
+                                const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res);
+
 static void analyze_sequence(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir,
                              const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
+{
+    analyze_sequence_at(a, f, dir, s, now_ns, res);
+    tcpwm__half *h = &f->half[dir];
+    if (h->nholes) {
+        tcpwm__hole_report rep = {0, 0, 0};
+        tcpwm__holes_drop_far(a->holes, h, MAX_HOLE_DISTANCE, &rep);
+        forgotten(a, rep.forgotten, res);
+    }
+}
+
+static void analyze_sequence_at(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir,
+                                const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
 {
     tcpwm__half *h = &f->half[dir];
     const tcpwm__half *peer = &f->half[dir ^ 1u];

@@ -42,7 +42,7 @@ static void test_fill_shapes(void)
     /* Fill inside the first hole: it splits into [1000,1200) and [1300,2000). */
     nages = 0;
     memset(&r, 0, sizeof(r));
-    tcpwm__holes_fill(&p, &h, 1200, 1300, 110, record_age, NULL, &r);
+    tcpwm__holes_fill(&p, &h, 1200, 1300, 110, 32, record_age, NULL, &r);
     CHECK_EQ_U64(r.touched, 1);
     CHECK_EQ_U64(r.oldest_ns, 100);
     CHECK_EQ_U64(h.nholes, 3);
@@ -53,7 +53,7 @@ static void test_fill_shapes(void)
     /* A segment covering [1100, 3500) touches all three holes. */
     nages = 0;
     memset(&r, 0, sizeof(r));
-    tcpwm__holes_fill(&p, &h, 1100, 3500, 120, record_age, NULL, &r);
+    tcpwm__holes_fill(&p, &h, 1100, 3500, 120, 32, record_age, NULL, &r);
     CHECK_EQ_U64(r.touched, 3);
     CHECK_EQ_U64(nages, 3);
     CHECK_EQ_U64(r.oldest_ns, 110);
@@ -65,7 +65,7 @@ static void test_fill_shapes(void)
 
     /* Data outside every hole touches none. */
     memset(&r, 0, sizeof(r));
-    tcpwm__holes_fill(&p, &h, 1100, 3500, 130, record_age, NULL, &r);
+    tcpwm__holes_fill(&p, &h, 1100, 3500, 130, 32, record_age, NULL, &r);
     CHECK_EQ_U64(r.touched, 0);
 
     /* An ACK at 1100 closes the first hole only; at 4000 the second. */
@@ -99,7 +99,7 @@ static void test_caps(void)
     CHECK_EQ_U64(hole(&p, b.hole_head)->start, 100);
     /* A split with the pool empty keeps the lower part only. */
     memset(&r, 0, sizeof(r));
-    tcpwm__holes_fill(&p, &b, 110, 120, 9, record_age, NULL, &r);
+    tcpwm__holes_fill(&p, &b, 110, 120, 9, 32, record_age, NULL, &r);
     CHECK_EQ_U64(r.touched, 1);
     CHECK_EQ_U64(r.forgotten, 1);
     CHECK_EQ_U64(hole(&p, b.hole_head)->end, 110);
@@ -129,7 +129,7 @@ static void test_wraparound(void)
     tcpwm__hole_report r = {0, 0, 0};
     /* A hole across 2^32: [0xffffff00, 0x100). */
     tcpwm__holes_open(&p, &h, 0xffffff00u, 0x100u, 0, 32, &r);
-    tcpwm__holes_fill(&p, &h, 0xffffff80u, 0x10u, 5, record_age, NULL, &r);
+    tcpwm__holes_fill(&p, &h, 0xffffff80u, 0x10u, 5, 32, record_age, NULL, &r);
     CHECK_EQ_U64(r.touched, 1);
     CHECK_EQ_U64(h.nholes, 2);
     CHECK_EQ_U64(hole(&p, h.hole_head)->end, 0xffffff80u);
@@ -139,8 +139,35 @@ static void test_wraparound(void)
     tcpwm__holes_destroy(&p);
 }
 
+/* A split at the per-side cap keeps the lower part; holes that fall more
+ * than the allowed distance below next are forgotten. */
+static void test_split_cap_and_distance(void)
+{
+    tcpwm__hole_pool p;
+    tcpwm__holes_init(&p, 100);
+    tcpwm__half h = empty_half();
+    tcpwm__hole_report r = {0, 0, 0};
+    tcpwm__holes_open(&p, &h, 100, 200, 0, 2, &r);
+    tcpwm__holes_open(&p, &h, 300, 400, 0, 2, &r);
+    tcpwm__holes_fill(&p, &h, 320, 330, 1, 2, record_age, NULL, &r);
+    CHECK_EQ_U64(h.nholes, 2);
+    CHECK_EQ_U64(r.forgotten, 1);
+    CHECK_EQ_U64(tcpwm__pool_at(&p.records, h.hole_tail) == hole(&p, h.hole_tail), 1);
+    CHECK_EQ_U64(hole(&p, h.hole_tail)->end, 320);
+    memset(&r, 0, sizeof(r));
+    h.next = 100 + 1000;
+    tcpwm__holes_drop_far(&p, &h, 1000, &r);
+    CHECK_EQ_U64(r.forgotten, 0);
+    h.next = 100 + 1001;
+    tcpwm__holes_drop_far(&p, &h, 1000, &r);
+    CHECK_EQ_U64(r.forgotten, 1);
+    CHECK_EQ_U64(h.nholes, 1);
+    tcpwm__holes_destroy(&p);
+}
+
 int main(void)
 {
+    test_split_cap_and_distance();
     test_fill_shapes();
     test_caps();
     test_wraparound();

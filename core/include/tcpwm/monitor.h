@@ -36,9 +36,9 @@ typedef struct tcpwm_config {
 
 void tcpwm_config_default(tcpwm_config *c);
 
-/* Capture times are held within [-TCPWM_MAX_TIME_NS, TCPWM_MAX_TIME_NS]
- * (about 146 years either side of 1970), so that differences of two
- * times never overflow; a front end may clamp to the same range. */
+/* Capture times are held within [0, TCPWM_MAX_TIME_NS] (1970 to about
+ * 2116), so that differences of two times never overflow; a front end
+ * may clamp to the same range. */
 #define TCPWM_MAX_TIME_NS (INT64_C(1) << 62)
 
 /* Verdict of the sequence analysis for one packet (docs/semantics.md). */
