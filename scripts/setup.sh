@@ -12,12 +12,14 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # Build: compiler, CMake, pkg-config. Standalone: libpcap, libmicrohttpd.
-# Plugin: Wireshark's development files. Tests: python3, tshark, tcpdump,
-# promtool and a Prometheus server (package prometheus), iproute2 and
-# nftables for network namespaces.
+# Plugin: Wireshark's development files. Tests: python3, tshark (and its
+# editcap), tcpdump, promtool and a Prometheus server (package prometheus),
+# iproute2, nftables and setcap for the live tests in network namespaces,
+# clang with its libFuzzer runtime for the fuzz harnesses, valgrind.
 PACKAGES="build-essential cmake pkg-config libpcap-dev libmicrohttpd-dev
   wireshark-dev libwireshark-dev tshark tcpdump prometheus python3
-  iproute2 nftables util-linux libcap2-bin"
+  iproute2 nftables util-linux libcap2-bin clang-14 libclang-rt-14-dev
+  valgrind"
 
 missing=""
 for p in $PACKAGES; do
