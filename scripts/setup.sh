@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 # clang with its libFuzzer runtime for the fuzz harnesses, valgrind.
 PACKAGES="build-essential cmake pkg-config libpcap-dev libmicrohttpd-dev
   wireshark-dev libwireshark-dev tshark tcpdump prometheus python3
-  iproute2 nftables util-linux libcap2-bin clang-14 libclang-rt-14-dev
+  iproute2 nftables util-linux libcap2-bin clang clang-14 libclang-rt-14-dev
   valgrind"
 
 missing=""
