@@ -128,6 +128,32 @@ fail:
     return -1;
 }
 
+int capture_write(capture *c, const char *path, char *err, size_t errlen)
+{
+    /* The file takes the handle's link type, snaplen and timestamp
+     * precision (nanoseconds when the handle has them). */
+    c->dump = pcap_dump_open(c->p, path);
+    if (c->dump == NULL) {
+        snprintf(err, errlen, "%s: cannot write the capture: %s", path, pcap_geterr(c->p));
+        return -1;
+    }
+    c->dump_path = path;
+    return 0;
+}
+
+int capture_flush(capture *c, char *err, size_t errlen)
+{
+    if (c->dump == NULL)
+        return 0;
+    if (pcap_dump_flush(c->dump) == 0 && !ferror(pcap_dump_file(c->dump)))
+        return 0;
+    snprintf(err, errlen, "%s: writing the capture failed: %s; going on without it", c->dump_path,
+             strerror(errno));
+    pcap_dump_close(c->dump);
+    c->dump = NULL;
+    return -1;
+}
+
 const char *capture_link_name(const capture *c)
 {
     const char *name = pcap_datalink_val_to_name(c->dlt);
@@ -140,6 +166,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     capture *c = (capture *)(void *)user;
     int64_t ts = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec * c->ts_mult;
 
+    if (c->dump != NULL)
+        pcap_dump((u_char *)c->dump, h, data);
     c->cb(c->ctx, data, h->caplen, h->len < h->caplen ? h->caplen : h->len, ts);
 }
 
@@ -198,6 +226,9 @@ int capture_drops(capture *c, uint64_t *drop, uint64_t *ifdrop)
 
 void capture_close(capture *c)
 {
+    if (c->dump != NULL)
+        pcap_dump_close(c->dump);
+    c->dump = NULL;
     if (c->p != NULL)
         pcap_close(c->p);
     c->p = NULL;

@@ -42,6 +42,8 @@ typedef struct capture {
     int64_t ts_mult; /* 1 with nanosecond timestamps, 1000 with microseconds */
     capture_cb cb;
     void *ctx;
+    pcap_dumper_t *dump; /* capture_write(): every frame also goes here */
+    const char *dump_path;
     /* pcap_stats() counters are 32-bit and wrap; these add up the deltas. */
     unsigned last_drop, last_ifdrop;
     uint64_t drop, ifdrop;
@@ -52,6 +54,16 @@ typedef struct capture {
  * NUL). */
 int capture_open(capture *c, const capture_config *cfg, char *err, size_t errlen, char *warn,
                  size_t warnlen);
+
+/* Also write every captured frame, as captured, to the pcap file path
+ * ("-": standard output), so that what the analysis saw can be replayed
+ * or opened in Wireshark later. 0, or -1 with one line in err. */
+int capture_write(capture *c, const char *path, char *err, size_t errlen);
+
+/* Push what capture_write() has buffered to the file. 0, or -1 with one
+ * line in err if writing failed (the file system is full, ...); the
+ * capture goes on without the file then. */
+int capture_flush(capture *c, char *err, size_t errlen);
 
 /* Name of the link type, "EN10MB" etc. */
 const char *capture_link_name(const capture *c);
@@ -75,6 +87,8 @@ void capture_break(capture *c);
  * libpcap could not tell (the totals then stay as they were). */
 int capture_drops(capture *c, uint64_t *drop, uint64_t *ifdrop);
 
+/* Closes the file of capture_write() too; check capture_flush() first to
+ * learn whether its last writes reached it. */
 void capture_close(capture *c);
 
 #endif

@@ -106,9 +106,15 @@ static int capture_loop(loop *l, snapshot *snap, char *err, size_t errlen)
         now = clock_ns(CLOCK_MONOTONIC);
         if (n > 0)
             l->last_mono = now;
-        else /* quiet: let time pass for the flows too */
-            tcpwm_monitor_advance(l->m, l->last_ts + (now - l->last_mono));
+        else if (now - l->last_mono > LIVE_CLOCK_LAG_NS) /* quiet: let time pass */
+            tcpwm_monitor_advance(l->m, l->last_ts + (now - l->last_mono) - LIVE_CLOCK_LAG_NS);
         if (now >= next_publish) {
+            char werr[512];
+
+            if (capture_flush(l->c, werr, sizeof werr) != 0) {
+                status_clear(l->st);
+                fprintf(stderr, PROG ": warning: %s\n", werr);
+            }
             (void)capture_drops(l->c, &dropped, &if_dropped);
             /* A scrape copying right now: try again on the next turn. */
             if (snapshot_try_publish(snap, tcpwm_monitor_metrics(l->m), dropped, if_dropped))
@@ -178,6 +184,11 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     }
     if (warn[0] != '\0')
         fprintf(stderr, PROG ": warning: %s\n", warn);
+    if (o->write != NULL && capture_write(&c, o->write, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        capture_close(&c);
+        return EXIT_FAIL;
+    }
     fd = endpoint_listen(&ep, err, sizeof err);
     if (fd >= 0 && privs_drop(o->user, who, sizeof who, err, sizeof err) != 0) {
         close(fd);
@@ -235,6 +246,10 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     (void)capture_drops(&c, &dropped, &if_dropped);
     snapshot_publish(&snap, tcpwm_monitor_metrics(m), dropped, if_dropped);
     status_drops(&st, dropped, if_dropped);
+    if (capture_flush(&c, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        code = EXIT_FAIL;
+    }
     status_final(&st, tcpwm_monitor_metrics(m));
     http_stop(h);
     if (t->want > 0) {

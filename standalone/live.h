@@ -8,7 +8,8 @@
  * thread: it owns the monitor, feeds it every frame, publishes a snapshot
  * for the HTTP thread every SNAPSHOT_EVERY_NS, prints the stats lines,
  * and when no traffic comes advances the monitor's clock by the wall time
- * since the last packet, so idle flows still expire.
+ * since the last packet, less LIVE_CLOCK_LAG_NS, so idle flows still
+ * expire.
  *
  * SIGINT/SIGTERM: the capture stops, the final snapshot is published, the
  * final stats line printed, the HTTP server stopped; exit status 0. A
@@ -24,6 +25,15 @@
 
 /* How long the capture thread sleeps at most when no packet comes. */
 #define LIVE_IDLE_WAKE_MS 100
+
+/* The core's clock never goes back, and a packet stamped before it is
+ * taken at its time. A packet can wait in the kernel's open block for up
+ * to CAPTURE_BLOCK_TIMEOUT_MS after its timestamp, unseen when the ring
+ * reads empty; a clock advanced to the wall time would run ahead of it,
+ * and a hole it fills would take the wall time as its fill time. Lagging
+ * this far behind keeps live results those of a replay of the same
+ * packets; expiry runs in seconds anyway. */
+#define LIVE_CLOCK_LAG_NS 1000000000LL
 
 /* Run until stopped; returns the exit status (0, or 1 on a failure). */
 int live_run(const options *o);

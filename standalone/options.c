@@ -52,13 +52,14 @@ static const struct option long_options[] = {
     {"buffer-size", required_argument, NULL, 'B'},
     {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
     {"user", required_argument, NULL, 'Z'},
+    {"write", required_argument, NULL, 'w'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
 /* The leading ':' makes a missing value return ':' rather than '?'. */
-static const char short_options[] = ":r:o:s:vqhVi:p:B:Z:";
+static const char short_options[] = ":r:o:s:vqhVi:p:B:Z:w:";
 
 static options_status usage_error(FILE *err, const char *fmt, const char *arg)
 {
@@ -152,6 +153,8 @@ static const char *mode_flag(int c, bool live)
         return live ? "--no-promisc" : NULL;
     case 'Z':
         return live ? "-Z" : NULL;
+    case 'w':
+        return live ? "-w" : NULL;
     default:
         return NULL;
     }
@@ -331,6 +334,11 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
             if (*arg == '\0')
                 return usage_error(err, "%s", "--user: expected a user name");
             o->user = arg;
+            break;
+        case 'w':
+            if (*arg == '\0')
+                return usage_error(err, "%s", "--write: expected a file name");
+            o->write = arg;
             break;
         case 'h':
             help_print(out);

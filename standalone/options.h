@@ -40,6 +40,7 @@ typedef struct options {
     int buffer_kib;             /* -B */
     bool promisc;               /* not --no-promisc */
     const char *user;           /* -Z; NULL: nobody when started as root */
+    const char *write;          /* -w FILE: also save the captured frames; NULL: no */
 } options;
 
 /* What options_parse() decided. */

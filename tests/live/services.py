@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import struct
 import urllib.parse
 
 from netlab import Abort
@@ -39,6 +40,33 @@ def parse_metrics(text):
 
 def core_only(samples):
     return {k: v for k, v in samples.items() if not k.startswith(SELF_METRICS)}
+
+
+def pcap_frames(path):
+    """The frames of a classic pcap file (as tcpdump and pcap_dump write
+    them, either byte order, micro- or nanosecond), bytes only."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        raise Abort(f"{path}: {len(data)} bytes, not a pcap file")
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        order = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        order = ">"
+    else:
+        raise Abort(f"{path}: bad pcap magic {magic.hex()}")
+    frames, at = [], 24
+    while at + 16 <= len(data):
+        caplen = struct.unpack_from(order + "I", data, at + 8)[0]
+        at += 16
+        if at + caplen > len(data):
+            raise Abort(f"{path}: truncated record at offset {at - 16}")
+        frames.append(data[at:at + caplen])
+        at += caplen
+    if at != len(data):
+        raise Abort(f"{path}: {len(data) - at} stray bytes at the end")
+    return frames
 
 
 def free_port():
