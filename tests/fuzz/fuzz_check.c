@@ -102,27 +102,19 @@ static uint32_t check_half(const tcpwm_monitor *m, const tcpwm__half *h, marks *
         FUZZ_CHECK(x->prev == prev);
         FUZZ_CHECK(tcpwm__before(x->start, x->end));
         FUZZ_CHECK(x->opened_ns <= m->now_ns);
-#if !FUZZ_TOLERATE_KNOWN
         /* [start, end) lies below next, within 2^31 (serial arithmetic):
-         * sequence space already passed. Known bug 4 (docs/robustness.md):
-         * `next` moving 2^31 or more past a hole breaks this. */
+         * sequence space already passed (bug 4 of docs/robustness.md). */
         FUZZ_CHECK(tcpwm__before(x->start, h->next));
         FUZZ_CHECK(!tcpwm__after(x->end, h->next));
         if (prev != TCPWM__NIL)
             FUZZ_CHECK(!tcpwm__after(hole_at(m, prev)->end, x->start));
-#endif
         prev = i;
         i = x->next;
     }
     FUZZ_CHECK(h->hole_tail == prev);
-#if FUZZ_TOLERATE_KNOWN
-    /* Known bug 1 (docs/robustness.md): a hole split by a fill is not held
-     * to max_holes, and the uint8_t count wraps; the pool still bounds it. */
-    FUZZ_CHECK(n % 256u == h->nholes);
-#else
+    /* A split hole counts against the cap too (bug 1). */
     FUZZ_CHECK(n == h->nholes);
     FUZZ_CHECK(n <= m->cfg.max_holes);
-#endif
     FUZZ_CHECK(n == 0 || (h->flags & TCPWM__H_SEEN));
     return n;
 }

@@ -16,13 +16,6 @@
 #include "tcpwm/metrics.h"
 #include "tcpwm/monitor.h"
 
-/* 1 (the CMake option TCPWM_FUZZ_TOLERATE): relax the checks that known,
- * reported and not yet fixed bugs break, listed in docs/robustness.md, so
- * that a long run can look for new ones. 0: every check is strict. */
-#ifndef FUZZ_TOLERATE_KNOWN
-#define FUZZ_TOLERATE_KNOWN 0
-#endif
-
 typedef struct fuzz_run {
     tcpwm_monitor *m;
     tcpwm_config cfg;

@@ -30,7 +30,6 @@
 
 #include "fuzz_check.h"
 #include "tcpwm/decode.h"
-#include "tcpwm/monitor.h"
 
 static const int links[] = {
     TCPWM_DLT_EN10MB,    TCPWM_DLT_RAW,         TCPWM_DLT_IPV4,        TCPWM_DLT_IPV6,
@@ -83,20 +82,6 @@ static int64_t next_time(int64_t ts, int8_t step)
     return ts + d;
 }
 
-/* Known bug 3 (docs/robustness.md): the core holds times within
- * +-TCPWM_MAX_TIME_NS, and the difference of the two ends still
- * overflows; a tolerant build keeps its times one nanosecond inside. */
-static int64_t feed_time(int64_t ts)
-{
-#if FUZZ_TOLERATE_KNOWN
-    if (ts > TCPWM_MAX_TIME_NS - 1)
-        return TCPWM_MAX_TIME_NS - 1;
-    if (ts < -(TCPWM_MAX_TIME_NS - 1))
-        return -(TCPWM_MAX_TIME_NS - 1);
-#endif
-    return ts;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         at += 4;
         if (caplen > size - at)
             caplen = size - at;
-        fuzz_frame(&r, data + at, caplen, caplen + extra, dlt, feed_time(ts));
+        fuzz_frame(&r, data + at, caplen, caplen + extra, dlt, ts);
         at += caplen;
     }
     fuzz_end(&r);
