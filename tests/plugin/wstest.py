@@ -125,12 +125,13 @@ class Suite:
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed or self.passed == 0 else 0)
 
-    def parallel(self, fn, items):
+    def parallel(self, fn, items, workers=None):
         """fn over items on a few threads (each call mostly waits for its
         tshark runs), results in the order of items. fn must not report:
-        it returns what the main thread reports."""
+        it returns what the main thread reports. workers: threads (default
+        the CPU count, 2 to 8)."""
         import concurrent.futures
-        workers = max(2, min(8, os.cpu_count() or 1))
+        workers = workers or max(2, min(8, os.cpu_count() or 1))
         with concurrent.futures.ThreadPoolExecutor(workers) as ex:
             return list(ex.map(fn, items))
 
