@@ -113,7 +113,7 @@ static int analyze(replay *r, const char *name, const pending *p)
 
     tcpwm_monitor_count_frame(r->m);
     if (p->st == TCPWM_DECODE_TCP) {
-        tcpwm_monitor_segment(r->m, &p->seg, r->verbose ? &res : NULL);
+        tcpwm_monitor_segment_hinted(r->m, &p->seg, &p->hint, r->verbose ? &res : NULL);
     } else {
         if (p->st == TCPWM_DECODE_ERROR)
             tcpwm_monitor_count_decode_error(r->m, p->err);

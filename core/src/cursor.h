@@ -88,6 +88,53 @@ static inline tcpwm_cursor cur_sub(tcpwm_cursor *c, size_t n)
     return s;
 }
 
+/* A fixed-size header taken whole: one bounds check through the cursor
+ * (cur_block), then fields read at constant offsets inside it (blk_*),
+ * each checked against the block's length as well. Inlined, those checks
+ * fold away once the caller has tested the block (n is then the constant
+ * it asked for), so a header costs one check instead of one per field. A
+ * failed take gives an empty block (n == 0) and a bad cursor. */
+typedef struct tcpwm_block {
+    const uint8_t *p;
+    size_t n;
+} tcpwm_block;
+
+static inline tcpwm_block cur_block(tcpwm_cursor *c, size_t n)
+{
+    const uint8_t *q = cur_take(c, n);
+    tcpwm_block b = {q, q != NULL ? n : 0};
+    return b;
+}
+
+static inline uint8_t blk_8(tcpwm_block b, size_t off)
+{
+    return off < b.n ? b.p[off] : 0;
+}
+
+static inline uint16_t blk_be16(tcpwm_block b, size_t off)
+{
+    if (off > b.n || b.n - off < 2)
+        return 0;
+    return (uint16_t)((unsigned)b.p[off] << 8 | b.p[off + 1]);
+}
+
+static inline uint32_t blk_be32(tcpwm_block b, size_t off)
+{
+    if (off > b.n || b.n - off < 4)
+        return 0;
+    const uint8_t *q = b.p + off;
+    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | (uint32_t)q[3];
+}
+
+/* n bytes at off out to dst; zeros if they are not in the block. */
+static inline void blk_copy(tcpwm_block b, size_t off, void *dst, size_t n)
+{
+    if (off > b.n || b.n - off < n)
+        memset(dst, 0, n);
+    else
+        memcpy(dst, b.p + off, n);
+}
+
 /* The byte at offset `off` without consuming anything; 0 if not there.
  * For fields that decide how to read the rest (the IP version nibble). */
 static inline uint8_t cur_peek8(const tcpwm_cursor *c, size_t off)

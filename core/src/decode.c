@@ -180,22 +180,42 @@ static void parse_options(tcpwm_cursor *c, tcpwm_segment *s)
     }
 }
 
+/* RFC 7323 appendix A: the layout almost every segment of a connection
+ * with timestamps carries, NOP NOP TS (12 bytes), read in one go as Linux
+ * does (tcp_parse_aligned_timestamp). Same result as parse_options(). */
+static bool parse_aligned_timestamp(const tcpwm_cursor *opts, tcpwm_segment *s)
+{
+    if (opts->left != 12)
+        return false;
+    tcpwm_cursor c = *opts;
+    tcpwm_block b = cur_block(&c, 12);
+    if (blk_be32(b, 0) != ((uint32_t)OPT_NOP << 24 | (uint32_t)OPT_NOP << 16 |
+                           (uint32_t)OPT_TS << 8 | 10u))
+        return false;
+    s->tsval = blk_be32(b, 4);
+    s->tsecr = blk_be32(b, 8);
+    set_opt(s, TCPWM_OPT_TS);
+    return true;
+}
+
 /* `ip_len` is the IP payload length (TCP header + data) the IP layer claims. */
 static tcpwm_decode_status decode_tcp(decoder *d, size_t ip_len)
 {
     tcpwm_cursor *c = &d->c;
     tcpwm_segment *s = d->seg;
 
-    s->sport = cur_be16(c);
-    s->dport = cur_be16(c);
-    s->seq = cur_be32(c);
-    s->ack = cur_be32(c);
-    uint8_t off = cur_be8(c);
-    s->flags = cur_be8(c);
-    s->window = cur_be16(c);
-    cur_skip(c, 4); /* checksum, urgent pointer */
-    if (c->bad)
+    /* RFC 9293 3.1: ports, sequence, acknowledgment, data offset, flags,
+     * window; checksum and urgent pointer are not needed. */
+    tcpwm_block h = cur_block(c, TCP_MIN_HDR);
+    if (h.n == 0)
         return fail(d, TCPWM_DE_TRUNCATED_TCP);
+    s->sport = blk_be16(h, 0);
+    s->dport = blk_be16(h, 2);
+    s->seq = blk_be32(h, 4);
+    s->ack = blk_be32(h, 8);
+    uint8_t off = blk_8(h, 12);
+    s->flags = blk_8(h, 13);
+    s->window = blk_be16(h, 14);
 
     /* RFC 9293 3.1: the data offset counts 32-bit words and covers at least
      * the fixed header; a header longer than the IP payload is malformed. */
@@ -206,7 +226,8 @@ static tcpwm_decode_status decode_tcp(decoder *d, size_t ip_len)
     tcpwm_cursor opts = cur_sub(c, hlen - TCP_MIN_HDR);
     if (opts.bad)
         return fail(d, TCPWM_DE_TRUNCATED_TCP);
-    parse_options(&opts, s);
+    if (!parse_aligned_timestamp(&opts, s))
+        parse_options(&opts, s);
 
     /* From the IP header, not the capture: a snap length cuts payloads. */
     s->payload_len = clamp_u32(ip_len - hlen);
@@ -221,18 +242,17 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
     tcpwm_segment *s = d->seg;
     size_t carried = wire_left(d);
 
-    uint8_t ver_ihl = cur_be8(c);
-    cur_skip(c, 1); /* DSCP, ECN */
-    uint16_t total = cur_be16(c);
-    cur_skip(c, 2); /* identification */
-    uint16_t frag = cur_be16(c);
-    cur_skip(c, 1); /* TTL */
-    uint8_t proto = cur_be8(c);
-    cur_skip(c, 2); /* header checksum */
-    cur_copy(c, s->src, 4);
-    cur_copy(c, s->dst, 4);
-    if (c->bad)
+    /* RFC 791 3.1: version and IHL, total length, fragment offset,
+     * protocol, addresses; the rest is not needed. */
+    tcpwm_block h = cur_block(c, IPV4_MIN_HDR);
+    if (h.n == 0)
         return fail(d, TCPWM_DE_TRUNCATED_IP);
+    uint8_t ver_ihl = blk_8(h, 0);
+    uint16_t total = blk_be16(h, 2);
+    uint16_t frag = blk_be16(h, 6);
+    uint8_t proto = blk_8(h, 9);
+    blk_copy(h, 12, s->src, 4);
+    blk_copy(h, 16, s->dst, 4);
 
     if (ver_ihl >> 4 != 4)
         return fail(d, TCPWM_DE_BAD_IP_VERSION);
@@ -319,14 +339,15 @@ static tcpwm_decode_status decode_ipv6(decoder *d)
     tcpwm_segment *s = d->seg;
     size_t carried = wire_left(d);
 
-    uint32_t ver_tc_flow = cur_be32(c);
-    uint16_t plen = cur_be16(c);
-    uint8_t nh = cur_be8(c);
-    cur_skip(c, 1); /* hop limit */
-    cur_copy(c, s->src, 16);
-    cur_copy(c, s->dst, 16);
-    if (c->bad)
+    /* RFC 8200 3: version, payload length, next header, addresses. */
+    tcpwm_block h = cur_block(c, IPV6_HDR);
+    if (h.n == 0)
         return fail(d, TCPWM_DE_TRUNCATED_IP);
+    uint32_t ver_tc_flow = blk_be32(h, 0);
+    uint16_t plen = blk_be16(h, 4);
+    uint8_t nh = blk_8(h, 6);
+    blk_copy(h, 8, s->src, 16);
+    blk_copy(h, 24, s->dst, 16);
     if (ver_tc_flow >> 28 != 6)
         return fail(d, TCPWM_DE_BAD_IP_VERSION);
 
@@ -429,11 +450,11 @@ static tcpwm_decode_status decode_ethertype(decoder *d, uint16_t type)
 
 static tcpwm_decode_status decode_ether(decoder *d)
 {
-    cur_skip(&d->c, 12); /* destination, source MAC */
-    uint16_t type = cur_be16(&d->c);
-    if (d->c.bad)
+    /* Destination and source MAC, then the EtherType. */
+    tcpwm_block h = cur_block(&d->c, 14);
+    if (h.n == 0)
         return fail(d, TCPWM_DE_TRUNCATED_LINK);
-    return decode_ethertype(d, type);
+    return decode_ethertype(d, blk_be16(h, 12));
 }
 
 /* Linux cooked v1: packet type, ARPHRD type, address length, 8 address

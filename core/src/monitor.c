@@ -237,20 +237,45 @@ void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e)
         m->metrics.decode_errors[e]++;
 }
 
+_Static_assert(sizeof(tcpwm__key) <= sizeof(((tcpwm_hint *)0)->key),
+               "tcpwm_hint.key holds a tcpwm__key");
+
 void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_hint *hint)
 {
     tcpwm__key key;
-    uint8_t side;
-    tcpwm__key_make(s, &key, &side);
-    hint->bucket = tcpwm__table_prefetch_bucket(&m->table, &key);
+    tcpwm__key_make(s, &key, &hint->side);
+    memcpy(hint->key, &key, sizeof(key));
+    hint->hash = tcpwm__key_hash(&m->table, &key);
+    tcpwm__table_prefetch_bucket(&m->table, hint->hash);
 }
 
 void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, const tcpwm_hint *hint)
 {
-    tcpwm__table_prefetch_flow(&m->table, hint->bucket);
+    tcpwm__table_prefetch_flow(&m->table, hint->hash);
 }
 
+static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpwm__key *key,
+                            uint8_t side, uint32_t hash, tcpwm_result *res);
+
 void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)
+{
+    tcpwm__key key;
+    uint8_t side;
+    tcpwm__key_make(s, &key, &side);
+    analyze_segment(m, s, &key, side, tcpwm__key_hash(&m->table, &key), res);
+}
+
+void tcpwm_monitor_segment_hinted(tcpwm_monitor *m, const tcpwm_segment *s,
+                                  const tcpwm_hint *hint, tcpwm_result *res)
+{
+    tcpwm__key key;
+    memcpy(&key, hint->key, sizeof(key));
+    analyze_segment(m, s, &key, hint->side, hint->hash, res);
+}
+
+/* Everything after the key: scope, the flow's life cycle, the analysis. */
+static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpwm__key *key,
+                            uint8_t side, uint32_t hash, tcpwm_result *res)
 {
     tcpwm_result scratch;
     bool want_view = res != NULL;
@@ -268,13 +293,10 @@ void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_resul
         return;
 
     tcpwm_monitor_advance(m, s->ts_ns);
-    tcpwm__key key;
-    uint8_t side;
-    tcpwm__key_make(s, &key, &side);
-    uint32_t i = tcpwm__table_find(&m->table, &key);
+    uint32_t i = tcpwm__table_find(&m->table, key, hash);
     if (i == TCPWM__NIL) {
         make_room(m);
-        i = tcpwm__table_insert(&m->table, &key);
+        i = tcpwm__table_insert(&m->table, key);
         if (i == TCPWM__NIL)
             return; /* out of memory: the packet is counted, not analyzed */
         flow_start(m, tcpwm__table_at(&m->table, i), side, res);

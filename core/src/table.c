@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "table.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,16 +97,19 @@ static uint32_t key_hash(const tcpwm__key *k, uint64_t seed)
 #define PREFETCH(p) ((void)(p))
 #endif
 
-uint32_t tcpwm__table_prefetch_bucket(const tcpwm__table *t, const tcpwm__key *k)
+uint32_t tcpwm__key_hash(const tcpwm__table *t, const tcpwm__key *k)
 {
-    uint32_t b = key_hash(k, t->seed) & t->mask;
-    PREFETCH(&t->buckets[b]);
-    return b;
+    return key_hash(k, t->seed);
 }
 
-void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t bucket)
+void tcpwm__table_prefetch_bucket(const tcpwm__table *t, uint32_t hash)
 {
-    uint32_t i = t->buckets[bucket & t->mask];
+    PREFETCH(&t->buckets[hash & t->mask]);
+}
+
+void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash)
+{
+    uint32_t i = t->buckets[hash & t->mask];
     if (i != TCPWM__NIL) {
         /* The record's first three lines: key and links, both halves, stats. */
         const char *f = (const char *)tcpwm__table_at(t, i);
@@ -115,12 +119,30 @@ void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t bucket)
     }
 }
 
-uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k)
+/* Keys compare as plain bytes (their padding is zeroed), a word at a
+ * time: libc's memcmp is a call, and most lookups compare one key. */
+static bool key_equal(const tcpwm__key *a, const tcpwm__key *b)
 {
-    uint32_t i = t->buckets[key_hash(k, t->seed) & t->mask];
+    const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+    uint64_t diff = 0;
+    size_t off = 0;
+    for (; off + 8 <= sizeof(*a); off += 8) {
+        uint64_t u, v;
+        memcpy(&u, x + off, 8);
+        memcpy(&v, y + off, 8);
+        diff |= u ^ v;
+    }
+    for (; off < sizeof(*a); off++)
+        diff |= (uint64_t)(x[off] ^ y[off]);
+    return diff == 0;
+}
+
+uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k, uint32_t hash)
+{
+    uint32_t i = t->buckets[hash & t->mask];
     while (i != TCPWM__NIL) {
         const tcpwm__flow *f = tcpwm__table_at(t, i);
-        if (memcmp(&f->key, k, sizeof(*k)) == 0)
+        if (key_equal(&f->key, k))
             return i;
         i = f->hnext;
     }

@@ -38,14 +38,17 @@ static inline tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
 /* Builds the key of a segment; *side is the key side its source is on. */
 void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side);
 
-/* Two steps of fetching the memory a lookup of k will read: the bucket
- * (returns its index), then, once that has arrived, the flow it heads.
- * An index made stale by the table growing meanwhile is harmless. */
-uint32_t tcpwm__table_prefetch_bucket(const tcpwm__table *t, const tcpwm__key *k);
-void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t bucket);
+/* The seeded hash of a key (the bucket is hash & mask). */
+uint32_t tcpwm__key_hash(const tcpwm__table *t, const tcpwm__key *k);
 
-/* The flow with key k, or TCPWM__NIL. */
-uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k);
+/* Two steps of fetching the memory a lookup of a key will read: the
+ * bucket, then, once that has arrived, the flow it heads. A hash made
+ * before the table grew is still right: the bucket is taken anew. */
+void tcpwm__table_prefetch_bucket(const tcpwm__table *t, uint32_t hash);
+void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash);
+
+/* The flow with key k, whose tcpwm__key_hash() is hash, or TCPWM__NIL. */
+uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k, uint32_t hash);
 
 /* A new open flow with key k, at the head of the open list, all state
  * zero. The table must have room (count < max): the caller evicts first.

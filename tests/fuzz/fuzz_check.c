@@ -145,7 +145,7 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         /* Expiry ran at this packet's time: nothing left is overdue. */
         if (check_age)
             FUZZ_CHECK(!older_than(m->now_ns, f->last_ns, limit + FUZZ_LRU_SLACK));
-        FUZZ_CHECK(tcpwm__table_find(t, &f->key) == i);
+        FUZZ_CHECK(tcpwm__table_find(t, &f->key, tcpwm__key_hash(t, &f->key)) == i);
         *holes += check_half(m, &f->half[0], mk);
         *holes += check_half(m, &f->half[1], mk);
         newer = f->last_ns;

@@ -412,6 +412,73 @@ static void test_scope(void)
     tcpwm_monitor_free(m);
 }
 
+/* tcpwm_monitor_segment_hinted() with hints made several segments ahead
+ * (the table grows, flows come and go meanwhile) must give exactly what
+ * tcpwm_monitor_segment() gives: same results, same metrics. */
+static void test_hinted_path(void)
+{
+    enum { N = 40000, AHEAD = 6, FLOWS = 3000 };
+    tcpwm_config c;
+    tcpwm_config_default(&c);
+    c.scope = TCPWM_SCOPE_ALL;
+    /* Fewer than the flows (evictions, records reused), and more than the
+     * 1024 buckets the table starts with (it grows between hint and use). */
+    c.max_flows = 2000;
+    c.max_holes_total = 10000;
+    tcpwm_monitor *plain = NULL, *hinted = NULL;
+    CHECK(tcpwm_monitor_new(&c, &plain) == 0);
+    CHECK(tcpwm_monitor_new(&c, &hinted) == 0);
+    static tcpwm_segment segs[N];
+    static tcpwm_hint hints[N];
+    uint32_t x = 12345, seqs[FLOWS][2] = {{0}};
+    for (int i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        unsigned f = (x >> 8) % FLOWS, dir = (x >> 20) & 1;
+        uint8_t src[4] = {10, 1, (uint8_t)(f >> 8), (uint8_t)f}, dst[4] = {10, 2, 0, 1};
+        pkt p = {dir ? dst : src, dir ? src : dst, (uint16_t)(dir ? 80 : 1024 + f),
+                 (uint16_t)(dir ? 1024 + f : 80), TCPWM_ACK, 0, 0, 1000, 100, -1};
+        unsigned r = (x >> 24) & 31;
+        if (r == 0)
+            p.flags = TCPWM_SYN; /* a new connection now and then */
+        else if (r == 1)
+            p.flags = TCPWM_FIN | TCPWM_ACK;
+        p.seq = seqs[f][dir];
+        if (r == 2)
+            p.seq += 500; /* a loss */
+        else if (r == 3 && p.seq >= 300)
+            p.seq -= 300; /* a retransmission */
+        seqs[f][dir] = p.seq + p.len;
+        p.ack = seqs[f][dir ^ 1u];
+        segs[i] = make((int64_t)i * MS, p);
+    }
+    for (int i = 0; i < N + AHEAD; i++) {
+        if (i < N)
+            tcpwm_monitor_prefetch(hinted, &segs[i], &hints[i]);
+        int j = i - AHEAD;
+        if (j < 0)
+            continue;
+        tcpwm_result a, b;
+        tcpwm_monitor_segment(plain, &segs[j], &a);
+        tcpwm_monitor_segment_hinted(hinted, &segs[j], &hints[j], &b);
+        CHECK(a.verdict == b.verdict && a.events == b.events && a.analyzed == b.analyzed);
+    }
+    const tcpwm_metrics *ma = tcpwm_monitor_metrics(plain), *mb = tcpwm_monitor_metrics(hinted);
+    CHECK(ma->missing > 0 && ma->duplicate > 0 && ma->conn_opened > FLOWS &&
+          ma->evicted[TCPWM_EVICT_MAX_FLOWS] > 0); /* the stream did exercise the paths */
+    CHECK_EQ_U64(mb->tcp_packets, ma->tcp_packets);
+    CHECK_EQ_U64(mb->missing, ma->missing);
+    CHECK_EQ_U64(mb->duplicate, ma->duplicate);
+    CHECK_EQ_U64(mb->out_of_order, ma->out_of_order);
+    CHECK_EQ_U64(mb->capture_gap, ma->capture_gap);
+    CHECK_EQ_U64(mb->conn_opened, ma->conn_opened);
+    CHECK_EQ_U64(mb->conn_closed, ma->conn_closed);
+    CHECK_EQ_U64(mb->active_connections, ma->active_connections);
+    CHECK_EQ_U64(mb->evicted[TCPWM_EVICT_MAX_FLOWS], ma->evicted[TCPWM_EVICT_MAX_FLOWS]);
+    CHECK_EQ_U64(mb->window_shrink, ma->window_shrink);
+    tcpwm_monitor_free(plain);
+    tcpwm_monitor_free(hinted);
+}
+
 int main(void)
 {
     test_clean_connection();
@@ -424,5 +491,6 @@ int main(void)
     test_lru_tick();
     test_wraparound_and_hole_cap();
     test_scope();
+    test_hinted_path();
     return check_finish("test_monitor");
 }
