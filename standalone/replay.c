@@ -2,6 +2,7 @@
 #include "replay.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -9,6 +10,7 @@
 #include "tcpwm/decode.h"
 #include "tcpwm/err.h"
 
+#include "pcapmap.h"
 #include "verbose.h"
 
 #define PROG "tcp_window_monitor"
@@ -24,22 +26,22 @@ static const char *strip_path(const char *msg, const char *path)
     return msg;
 }
 
-static int set_filter(pcap_t *p, const char *name, const char *filter, char *errbuf, size_t errlen)
+/* Compiles the filter into prog (the caller frees it) and installs it in
+ * libpcap, which applies it to the records it reads; the mapped records
+ * go through pcap_offline_filter() with the same program. */
+static int set_filter(pcap_t *p, const char *name, const char *filter, struct bpf_program *prog,
+                      char *errbuf, size_t errlen)
 {
-    struct bpf_program prog;
-    int rc;
-
     /* The netmask only matters for "ip broadcast", which a file cannot
      * answer anyway. */
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    if (pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         snprintf(errbuf, errlen, "%s: bad filter expression '%s': %s", name, filter,
                  pcap_geterr(p));
         return -1;
     }
-    rc = pcap_setfilter(p, &prog);
-    pcap_freecode(&prog);
-    if (rc != 0) {
+    if (pcap_setfilter(p, prog) != 0) {
         snprintf(errbuf, errlen, "%s: cannot set filter '%s': %s", name, filter, pcap_geterr(p));
+        pcap_freecode(prog);
         return -1;
     }
     return 0;
@@ -62,19 +64,18 @@ typedef struct pending {
     tcpwm_hint hint;   /* valid if st is TCPWM_DECODE_TCP */
 } pending;
 
-/* Capture time in ns. pcapng allows 64-bit seconds; past year 2262 they
- * no longer fit, and such a time is garbage anyway: it is held at the
- * largest time the core handles without overflow. */
-static int64_t capture_ns(const struct pcap_pkthdr *h)
+/* Capture time in ns from a record's seconds and nanoseconds. pcapng
+ * allows 64-bit seconds; past year 2262 they no longer fit, and such a
+ * time is garbage anyway: it is held at the largest time the core handles
+ * without overflow. */
+static int64_t capture_ns(int64_t sec, int64_t nsec)
 {
     const int64_t max_sec = TCPWM_MAX_TIME_NS / 1000000000LL;
-    int64_t sec = (int64_t)h->ts.tv_sec;
     if (sec < 0)
         sec = 0;
     if (sec >= max_sec)
         return TCPWM_MAX_TIME_NS;
-    /* Opened with PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
-    return sec * 1000000000LL + (int64_t)h->ts.tv_usec;
+    return sec * 1000000000LL + nsec;
 }
 
 static void decode_ahead(replay *r, const struct pcap_pkthdr *h, const uint8_t *data, int dlt,
@@ -82,13 +83,73 @@ static void decode_ahead(replay *r, const struct pcap_pkthdr *h, const uint8_t *
 {
     size_t wirelen = h->len < h->caplen ? h->caplen : h->len;
     p->st = tcpwm_decode(data, h->caplen, wirelen, dlt, &p->seg, &p->err);
-    p->seg.ts_ns = capture_ns(h);
+    /* Opened with PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
+    p->seg.ts_ns = capture_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
     if (p->st == TCPWM_DECODE_TCP)
         tcpwm_monitor_prefetch(r->m, &p->seg, &p->hint);
 }
 
+/* Where records come from: the mapped file while it has plain records
+ * (pcapmap.h), then libpcap. */
+typedef struct source {
+    pcap_t *p;
+    pcapmap map;
+    bool mapping;                   /* map is in use */
+    const struct bpf_program *prog; /* the filter, NULL for none */
+    struct pcap_pkthdr hdr;         /* the mapped record, as libpcap gives it */
+} source;
+
+/* Like pcap_next_ex(): 1 with a record, PCAP_ERROR_BREAK at the end,
+ * PCAP_ERROR with the reason in errbuf. */
+static int source_next(source *src, const char *name, struct pcap_pkthdr **h,
+                       const uint8_t **data, char *errbuf, size_t errlen)
+{
+    while (src->mapping) {
+        pcapmap_rec rec;
+        pcapmap_status st = pcapmap_next(&src->map, &rec);
+
+        if (st == PCAPMAP_END)
+            return PCAP_ERROR_BREAK;
+        if (st == PCAPMAP_HANDOVER) {
+            /* libpcap reads the file from this record on, and says what
+             * is wrong with it if anything is. */
+            src->mapping = false;
+            if (src->map.off > (size_t)LONG_MAX ||
+                fseek(pcap_file(src->p), (long)src->map.off, SEEK_SET) != 0) {
+                snprintf(errbuf, errlen, "%s: cannot seek to offset %zu", name, src->map.off);
+                return PCAP_ERROR;
+            }
+            break;
+        }
+        src->hdr.ts.tv_sec = (time_t)rec.sec;
+        src->hdr.ts.tv_usec = (suseconds_t)rec.nsec;
+        src->hdr.caplen = rec.caplen;
+        src->hdr.len = rec.len;
+        if (src->prog != NULL && pcap_offline_filter(src->prog, &src->hdr, rec.data) == 0)
+            continue;
+        *h = &src->hdr;
+        *data = rec.data;
+        return 1;
+    }
+    const u_char *d;
+    int n;
+    /* 0 is a live-capture timeout; a file never returns it. */
+    while ((n = pcap_next_ex(src->p, h, &d)) == 0)
+        ;
+    *data = d;
+    if (n == PCAP_ERROR)
+        snprintf(errbuf, errlen, "%s: %s", name, pcap_geterr(src->p));
+    return n;
+}
+
+/* Bytes of the file read so far, for the progress bar. */
+static long long source_position(const source *src)
+{
+    return src->mapping ? (long long)src->map.off : (long long)ftell(pcap_file(src->p));
+}
+
 /* One frame through the hooks and the monitor. 0, or TCPWM_ENOMEM. */
-static int analyze(replay *r, const char *name, const pending *p)
+static int analyze(replay *r, const char *name, const source *src, const pending *p)
 {
     int64_t ts = p->seg.ts_ns;
     tcpwm_result res;
@@ -125,6 +186,7 @@ static int analyze(replay *r, const char *name, const pending *p)
     }
     if (++r->since_tick == STATUS_TICK_PACKETS) {
         r->since_tick = 0;
+        status_position(r->st, source_position(src));
         status_tick(r->st, tcpwm_monitor_metrics(r->m));
     }
     return 0;
@@ -134,62 +196,69 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
     const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+    struct bpf_program prog;
     struct pcap_pkthdr *h;
-    const u_char *data;
-    pcap_t *p;
+    const uint8_t *data;
+    source src;
     int dlt, rc = 0;
 
+    memset(&src, 0, sizeof src);
     perr[0] = '\0';
-    p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
-    if (p == NULL) {
+    src.p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+    if (src.p == NULL) {
         snprintf(errbuf, errlen, "%s: %s", name, strip_path(perr, path));
         return -1;
     }
 
-    dlt = pcap_datalink(p);
+    dlt = pcap_datalink(src.p);
     if (!tcpwm_link_supported(dlt)) {
         const char *dname = pcap_datalink_val_to_name(dlt);
 
         snprintf(errbuf, errlen, "%s: unsupported link type %s (%d)", name,
                  dname != NULL ? dname : "unknown", dlt);
-        pcap_close(p);
+        pcap_close(src.p);
         return -1;
     }
-    if (r->filter != NULL && set_filter(p, name, r->filter, errbuf, errlen) != 0) {
-        pcap_close(p);
-        return -1;
+    if (r->filter != NULL) {
+        if (set_filter(src.p, name, r->filter, &prog, errbuf, errlen) != 0) {
+            pcap_close(src.p);
+            return -1;
+        }
+        src.prog = &prog;
     }
+    /* libpcap has read and checked the file header; a classic pcap file
+     * on disk is read from a mapping from here on. */
+    if (strcmp(path, "-") != 0 && pcap_snapshot(src.p) > 0)
+        src.mapping =
+            pcapmap_open(&src.map, fileno(pcap_file(src.p)), (uint32_t)pcap_snapshot(src.p));
 
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
-    status_file(r->st, name, pcap_file(p));
+    status_file(r->st, name, pcap_file(src.p));
     for (;;) {
-        int n = pcap_next_ex(p, &h, &data);
+        int n = source_next(&src, name, &h, &data, errbuf, errlen);
 
-        if (n == 1) {
-            decode_ahead(r, h, data, dlt, &ring[(first + queued) % AHEAD]);
-            if (++queued < AHEAD)
-                continue;
-            const pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
-            if (soon->st == TCPWM_DECODE_TCP)
-                tcpwm_monitor_prefetch_flow(r->m, &soon->hint);
-            rc = analyze(r, name, &ring[first]);
-            first = (first + 1) % AHEAD;
-            queued--;
-            if (rc != 0)
-                break;
-        } else if (n == PCAP_ERROR_BREAK) {
+        if (n == PCAP_ERROR_BREAK)
             break; /* end of file */
-        } else if (n == PCAP_ERROR) {
-            snprintf(errbuf, errlen, "%s: %s", name, pcap_geterr(p));
+        if (n != 1) {
             rc = -1;
             break;
         }
-        /* 0 is a live-capture timeout; a file never returns it. */
+        decode_ahead(r, h, data, dlt, &ring[(first + queued) % AHEAD]);
+        if (++queued < AHEAD)
+            continue;
+        const pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
+        if (soon->st == TCPWM_DECODE_TCP)
+            tcpwm_monitor_prefetch_flow(r->m, &soon->hint);
+        rc = analyze(r, name, &src, &ring[first]);
+        first = (first + 1) % AHEAD;
+        queued--;
+        if (rc != 0)
+            break;
     }
     /* Whatever ended the file, the frames read so far are all counted. */
     for (; queued > 0 && rc != TCPWM_ENOMEM; queued--, first = (first + 1) % AHEAD) {
-        int arc = analyze(r, name, &ring[first]);
+        int arc = analyze(r, name, &src, &ring[first]);
         if (arc != 0 && rc == 0)
             rc = arc;
     }
@@ -198,6 +267,9 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         rc = -1;
     }
     status_file(r->st, NULL, NULL);
-    pcap_close(p);
+    pcapmap_close(&src.map);
+    if (src.prog != NULL)
+        pcap_freecode(&prog);
+    pcap_close(src.p);
     return rc;
 }

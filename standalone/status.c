@@ -25,6 +25,7 @@ void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns)
     s->interval_ns = interval_ns;
     s->next_line_ns = now_ns() + interval_ns;
     s->file = NULL;
+    s->pos = -1;
     s->path = NULL;
     s->size = 0;
     s->shown_pct = -1;
@@ -45,6 +46,7 @@ void status_file(status *s, const char *path, FILE *fp)
 
     status_clear(s);
     s->file = NULL;
+    s->pos = -1;
     s->path = path;
     if (!s->tty || fp == NULL || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
         (long long)st.st_size < STATUS_BAR_MIN_BYTES)
@@ -80,14 +82,19 @@ static void stats_line(status *s, const char *what, const tcpwm_metrics *mt)
     fprintf(s->err, "%s\n", line);
 }
 
+void status_position(status *s, long long pos)
+{
+    s->pos = pos;
+}
+
 static void draw_bar(status *s)
 {
-    long pos = ftell(s->file);
+    long long pos = s->pos >= 0 ? s->pos : (long long)ftell(s->file);
     int pct, fill;
 
     if (pos < 0)
         return;
-    pct = (int)((long long)pos * 100 / s->size);
+    pct = (int)(pos * 100 / s->size);
     if (pct > 100)
         pct = 100;
     if (pct == s->shown_pct)

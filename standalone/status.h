@@ -27,6 +27,7 @@ typedef struct status {
     int64_t next_line_ns; /* monotonic time of the next stats line */
     /* The bar, for the current file. */
     FILE *file; /* the file being read; NULL: no bar */
+    long long pos; /* bytes of it read, from status_position(); -1: ftell */
     const char *path;
     long long size;
     int shown_pct; /* -1 when no bar is on screen */
@@ -39,6 +40,10 @@ void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns);
 
 /* A new input file begins; fp is its stream (for ftell), NULL if none. */
 void status_file(status *s, const char *path, FILE *fp);
+
+/* How far into the current file the reading is (a reader that does not
+ * go through its stream, e.g. a mapping); else the bar asks ftell(). */
+void status_position(status *s, long long pos);
 
 /* Every STATUS_TICK_PACKETS packets: print a stats line when one is due,
  * redraw the bar. */

@@ -346,6 +346,63 @@ def case_pcapng():
               f"pcap and pcapng of the same packets differ ({extra})")
 
 
+def case_mapped_reader():
+    """Files on disk are read from a mapping until a record libpcap must
+    judge; standard input always goes through libpcap. Both must give the
+    same output, exit status and (file name aside) error, whatever the byte
+    order, resolution or damage of the file."""
+    def both(f, *args):
+        with open(f, "rb") as fh:
+            a, b = run("-q", "-r", f, *args, code=None), run("-q", "-r", "-", *args, code=None,
+                                                            stdin=fh)
+        err_a = a.stderr.decode().replace(f, "FILE")
+        err_b = b.stderr.decode().replace("standard input", "FILE")
+        check(a.returncode == b.returncode and a.stdout == b.stdout and err_a == err_b,
+              f"{os.path.basename(f)} {args}: mapped and libpcap reads differ:\n"
+              f"exit {a.returncode} / {b.returncode}\n{err_a}\n{err_b}")
+        return a
+
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6})
+    outs = set()
+    for order in "<>":
+        for nano in (True, False):
+            f = path(f"v{order == '<'}{nano}.pcap")
+            pcapgen.write_pcap(f, recs, order=order, nano=nano)
+            outs.add(both(f).stdout)
+            both(f, "tcp", "port", "80")
+    check(len(outs) == 1, "byte order or resolution changed the result")
+    check(metric(outs.pop(), "tcp_monitor_packet_loss_missing_total") == 2,
+          "the conversation's two losses")
+
+    # Damage: a record longer than the file's snap length, a record cut by
+    # the end of the file, a cut record header, a huge caplen.
+    f = path("snap.pcap")
+    pcapgen.write_pcap(f, recs, snaplen=60)
+    both(f)
+    whole = path("v" + "True" + "True.pcap")
+    with open(whole, "rb") as fh:
+        data = fh.read()
+    for cut in (len(data) - 1, len(data) - 30, len(data) - 70):
+        g = path(f"cut{cut}.pcap")
+        with open(g, "wb") as fh:
+            fh.write(data[:cut])
+        check(both(g).returncode == 1, f"a file cut at {cut} of {len(data)} is an error")
+    g = path("huge.pcap")
+    with open(g, "wb") as fh:
+        fh.write(data[:24 + 8] + (300000).to_bytes(4, "little") + data[24 + 12:])
+    check(both(g).returncode == 1, "a 300000-byte caplen is an error")
+
+    # Every capture of the corpus.
+    corpus = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pcaps")
+    n = 0
+    for dirpath, _, names in os.walk(corpus):
+        for name in sorted(names):
+            if name.endswith((".pcap", ".pcapng")):
+                both(os.path.join(dirpath, name), "--scope", "all")
+                n += 1
+    check(n > 50, f"only {n} corpus captures found")
+
+
 def main():
     name = sys.argv[3]
     fn = globals().get("case_" + name)

@@ -30,12 +30,17 @@ def tcp_frame(src, dst, sport, dport, seq, ack, flags, win=65535, payload=0, vla
     return eth + struct.pack("!H", ethertype) + ip
 
 
-def write_pcap(path, records, linktype=LINKTYPE_ETHERNET):
-    """records: (ts_ns, frame) pairs. Nanosecond-resolution pcap."""
+def write_pcap(path, records, linktype=LINKTYPE_ETHERNET, order="<", nano=True,
+               snaplen=262144):
+    """records: (ts_ns, frame) pairs. Classic pcap, by default little-endian
+    with nanosecond resolution; order ">" writes big-endian, nano=False
+    microseconds (timestamps truncated)."""
     with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, linktype))
+        f.write(struct.pack(order + "IHHiIII", 0xA1B23C4D if nano else 0xA1B2C3D4, 2, 4, 0, 0,
+                            snaplen, linktype))
         for ts, frame in records:
-            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(frame), len(frame)))
+            frac = ts % 10**9 if nano else ts % 10**9 // 1000
+            f.write(struct.pack(order + "IIII", ts // 10**9, frac, len(frame), len(frame)))
             f.write(frame)
 
 

@@ -19,6 +19,7 @@
 #include <pcap/pcap.h>
 
 #include "fuzz_check.h"
+#include "pcapmap.h"
 #include "tcpwm/decode.h"
 #include "tcpwm/monitor.h"
 
@@ -99,15 +100,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_config_small(&cfg);
     fuzz_run r;
     fuzz_begin(&r, &cfg, 64);
+    pcapmap map;
+    bool mapping = pcap_snapshot(p) > 0 && pcapmap_init(&map, data, size, (uint32_t)pcap_snapshot(p));
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
     for (;;) {
         int n = pcap_next_ex(p, &h, &bytes);
+        pcapmap_rec rec;
+        pcapmap_status mst = mapping ? pcapmap_next(&map, &rec) : PCAPMAP_HANDOVER;
+        if (mst == PCAPMAP_HANDOVER)
+            mapping = false; /* from here on the replay reads with libpcap too */
         if (n != 1) {
             /* End of file or a read error: the replay stops. A file never
              * gives 0 (a live-capture timeout). */
             FUZZ_CHECK(n == PCAP_ERROR_BREAK || n == PCAP_ERROR);
+            FUZZ_CHECK(mst != PCAPMAP_RECORD);
+            FUZZ_CHECK(mst != PCAPMAP_END || n == PCAP_ERROR_BREAK);
             break;
+        }
+        FUZZ_CHECK(mst != PCAPMAP_END);
+        if (mst == PCAPMAP_RECORD) {
+            FUZZ_CHECK(rec.sec == (int64_t)h->ts.tv_sec && rec.nsec == (int64_t)h->ts.tv_usec);
+            FUZZ_CHECK(rec.caplen == h->caplen && rec.len == h->len);
+            FUZZ_CHECK(h->caplen == 0 || memcmp(rec.data, bytes, h->caplen) == 0);
         }
         decode_ahead(&r, h, bytes, dlt, &ring[(first + queued) % AHEAD]);
         if (++queued < AHEAD)
