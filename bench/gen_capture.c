@@ -24,7 +24,12 @@
  * Only the first SNAPLEN bytes of each frame are written (96 by default;
  * every header fits), the wire length is the full one: 5 M packets make a
  * file of about half a gigabyte. The same flags and seed give the same
- * bytes. */
+ * bytes.
+ *
+ * With -F, a SYN flood instead (bench/syn_flood.sh): every packet is the
+ * SYN of a flow of its own, so PACKETS distinct 4-tuples, each seen once,
+ * as spoofed sources make them. The same seed and fewer packets give a
+ * prefix of the file. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -129,6 +134,7 @@ typedef struct opts {
     double v6;
     uint64_t gap_ns;   /* mean time between packets */
     bool keep_open;    /* flows end without FIN/RST */
+    bool flood;        /* -F: one SYN per flow, nothing else */
     double train;      /* mean packets in a row from one flow */
     double p_loss, p_gap, p_dup, p_reorder;
 } opts;
@@ -159,6 +165,9 @@ static void usage(FILE *f)
             "  -G P         ... delivered but not captured, a capture gap (0.001)\n"
             "  -d P         ... captured twice (0.002)\n"
             "  -R P         ... swapped with the next segment (0.003)\n"
+            "  -F           SYN flood: every packet a SYN from a 4-tuple of its own\n"
+            "               (PACKETS distinct tuples, none seen twice; -f, -c, -k, -t\n"
+            "               and the segment fates do not apply)\n"
             "  -h           this help\n");
 }
 
@@ -203,7 +212,7 @@ static int parse_opts(int argc, char **argv, opts *o)
     o->p_gap = 0.001;
     o->p_dup = 0.002;
     o->p_reorder = 0.003;
-    while ((c = getopt(argc, argv, "o:n:f:c:s:S:u6:g:kt:l:G:d:R:h")) != -1) {
+    while ((c = getopt(argc, argv, "o:n:f:c:s:S:u6:g:kFt:l:G:d:R:h")) != -1) {
         switch (c) {
         case 'o':
             o->out = optarg;
@@ -243,6 +252,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case 'k':
             o->keep_open = true;
+            break;
+        case 'F':
+            o->flood = true;
             break;
         case 't': {
             char *end;
@@ -875,6 +887,29 @@ static void emit(gen *g, out *w, flow *f, const pdesc *p)
     g->n_pkts++;
 }
 
+/* -F: PACKETS SYNs, each from a flow of its own. The flow ids run from a
+ * start drawn from the seed; flow_start() gives each id below 2^24 its own
+ * client address and each block of 2^24 ids its own client ports, so no
+ * two SYNs share a 4-tuple. */
+static void flood(gen *g, out *w)
+{
+    flow *f = malloc(sizeof(*f));
+    if (f == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(1);
+    }
+    uint64_t gap2 = 2 * g->o.gap_ns;
+    g->next_id = rng_below(1u << 24);
+    while (g->n_pkts < g->o.packets) {
+        flow_start(g, f);
+        uint16_t win = (uint16_t)(f->rcvbuf[CLI] > 64240 ? 64240 : f->rcvbuf[CLI]);
+        pdesc p = {.seq = f->nxt[CLI], .win = win, .dir = CLI, .flags = F_SYN, .opts = O_SYN};
+        g->now_ns += (int64_t)(gap2 ? rng_below((uint32_t)(gap2 + 1)) : 0);
+        emit(g, w, f, &p);
+    }
+    free(f);
+}
+
 int main(int argc, char **argv)
 {
     gen g;
@@ -906,6 +941,32 @@ int main(int argc, char **argv)
     }
     w.cap = 8u << 20;
     w.buf = malloc(w.cap);
+    if (g.o.flood) {
+        if (w.buf == NULL) {
+            fprintf(stderr, PROG ": out of memory\n");
+            return 1;
+        }
+        write_file_header(&w, &g.o);
+        flood(&g, &w);
+        out_flush(&w);
+        if (w.f != stdout ? fclose(w.f) != 0 : fflush(w.f) != 0) {
+            fprintf(stderr, PROG ": %s: %s\n", g.o.out, strerror(errno));
+            return 1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        double span = (double)(g.now_ns - 1700000000LL * 1000000000LL) / 1e9;
+        fprintf(stderr,
+                PROG ": SYN flood: %llu packets, %llu bytes in %.2f s; %llu distinct 4-tuples "
+                     "(%llu IPv6), one SYN each\n" PROG ": capture time %.3f s\n",
+                (unsigned long long)g.n_pkts, (unsigned long long)w.bytes, secs,
+                (unsigned long long)g.n_pkts, (unsigned long long)g.n_v6_flows, span);
+        printf("packets=%llu flows=%llu concurrent=0 bytes=%llu capture_seconds=%.3f\n",
+               (unsigned long long)g.n_pkts, (unsigned long long)g.n_pkts,
+               (unsigned long long)w.bytes, span);
+        free(w.buf);
+        return 0;
+    }
     uint32_t nslots = g.o.concurrent;
     flow *slots = malloc((size_t)nslots * sizeof(flow));
     uint32_t *act = malloc((size_t)nslots * sizeof(uint32_t));
