@@ -100,10 +100,13 @@ pcapmap_status pcapmap_next(pcapmap *pm, pcapmap_rec *rec)
     uint32_t caplen = rd32(pm, pm->off + 8);
     if (caplen > pm->max_caplen || caplen > left - PCAPMAP_REC_HDR)
         return PCAPMAP_HANDOVER;
-    /* As libpcap 1.10 hands them over: both fields taken as signed 32-bit
-     * (struct pcap_timeval), microseconds scaled up in 64 bits. */
-    rec->sec = (int32_t)rd32(pm, pm->off);
-    rec->nsec = (int64_t)(int32_t)rd32(pm, pm->off + 4) * pm->frac_mult;
+    /* As libpcap 1.10.3 hands them over (checked against it, and by the
+     * fuzz harness): in the host's byte order both fields are signed
+     * 32-bit (struct pcap_timeval); swapped, they come out of its
+     * unsigned swap, zero-extended. Microseconds are scaled in 64 bits. */
+    uint32_t sec = rd32(pm, pm->off), frac = rd32(pm, pm->off + 4);
+    rec->sec = pm->swapped ? (int64_t)sec : (int64_t)(int32_t)sec;
+    rec->nsec = (pm->swapped ? (int64_t)frac : (int64_t)(int32_t)frac) * pm->frac_mult;
     rec->caplen = caplen;
     rec->len = rd32(pm, pm->off + 12);
     rec->data = pm->base + pm->off + PCAPMAP_REC_HDR;

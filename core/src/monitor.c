@@ -23,6 +23,13 @@ struct tcpwm_monitor {
     tcpwm_metrics metrics;
     int64_t now_ns;  /* latest capture time seen: the clock never goes back */
     bool have_now;
+    /* Advancing the clock scans the expiry lists only past this time. It
+     * is never later than the deadline (last_ns + idle timeout or linger)
+     * of either list's tail, the flows the scan looks at: deadlines only
+     * move later as flows see packets, a flow that starts or closes
+     * lowers it to its own, and a tail leaving its place resets it to 0.
+     * The scan drops exactly what a scan at every packet would. */
+    int64_t expiry_due;
     tcpwm_flow_end_cb end_cb;
     void *end_ctx;
     tcpwm_flow_view view; /* what tcpwm_result.flow points at */
@@ -70,6 +77,7 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
     m->analysis.holes = &m->holes;
     m->analysis.metrics = &m->metrics;
     m->analysis.max_holes = cfg->max_holes;
+    m->expiry_due = INT64_MAX;
     *out = m;
     return TCPWM_OK;
 }
@@ -123,6 +131,15 @@ static void report_end(tcpwm_monitor *m, const tcpwm__flow *f)
     }
 }
 
+/* Flow i is about to leave its place in an LRU list. If it is a tail,
+ * the next flow in line may be due earlier than expiry_due says (order
+ * within a tick is loose): the next advance scans the tails again. */
+static void leaving_place(tcpwm_monitor *m, uint32_t i)
+{
+    if (i == m->table.open.tail || i == m->table.closed.tail)
+        m->expiry_due = 0;
+}
+
 /* Takes flow i out of the table. `why` < 0: it leaves quietly (closed and
  * lingered out); otherwise the eviction reason counted. */
 static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
@@ -135,10 +152,61 @@ static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
         m->metrics.evicted[why]++;
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
+    leaving_place(m, i);
     tcpwm__table_remove(&m->table, i);
 }
 
-void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
+/* The time after which a flow last active at `last` has been idle longer
+ * than `span`; times are in [0, 2^62], spans never negative. */
+static int64_t deadline(int64_t last, int64_t span)
+{
+    return span > INT64_MAX - last ? INT64_MAX : last + span;
+}
+
+/* A flow's deadline is now `d`: the next expiry check may not be later. */
+static void expiry_at(tcpwm_monitor *m, int64_t d)
+{
+    if (d < m->expiry_due)
+        m->expiry_due = d;
+}
+
+/* Drops the flows whose deadline has passed at m->now_ns and sets
+ * expiry_due to the next one. */
+static void expire(tcpwm_monitor *m)
+{
+    int64_t now = m->now_ns;
+    /* The list tails are the least recently active: stop at the first one
+     * still young enough. */
+    int64_t due = INT64_MAX;
+    for (;;) {
+        uint32_t i = m->table.open.tail;
+        if (i == TCPWM__NIL)
+            break;
+        int64_t last = tcpwm__table_at(&m->table, i)->last_ns;
+        if (now - last <= m->cfg.idle_timeout_ns) {
+            due = deadline(last, m->cfg.idle_timeout_ns);
+            break;
+        }
+        drop_flow(m, i, TCPWM_EVICT_IDLE);
+    }
+    for (;;) {
+        uint32_t i = m->table.closed.tail;
+        if (i == TCPWM__NIL)
+            break;
+        int64_t last = tcpwm__table_at(&m->table, i)->last_ns;
+        if (now - last <= m->cfg.closed_linger_ns) {
+            int64_t d = deadline(last, m->cfg.closed_linger_ns);
+            due = d < due ? d : due;
+            break;
+        }
+        drop_flow(m, i, -1);
+    }
+    m->expiry_due = due;
+}
+
+/* Per packet: the clock, and the expiry lists only when something may be
+ * due. Inlined into the packet path. */
+static inline void advance_clock(tcpwm_monitor *m, int64_t now_ns)
 {
     if (now_ns > TCPWM_MAX_TIME_NS)
         now_ns = TCPWM_MAX_TIME_NS;
@@ -148,21 +216,13 @@ void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
         m->now_ns = now_ns;
         m->have_now = true;
     }
-    int64_t now = m->now_ns;
-    /* The list tails are the least recently active: stop at the first one
-     * still young enough. */
-    for (;;) {
-        uint32_t i = m->table.open.tail;
-        if (i == TCPWM__NIL || now - tcpwm__table_at(&m->table, i)->last_ns <= m->cfg.idle_timeout_ns)
-            break;
-        drop_flow(m, i, TCPWM_EVICT_IDLE);
-    }
-    for (;;) {
-        uint32_t i = m->table.closed.tail;
-        if (i == TCPWM__NIL || now - tcpwm__table_at(&m->table, i)->last_ns <= m->cfg.closed_linger_ns)
-            break;
-        drop_flow(m, i, -1);
-    }
+    if (m->now_ns > m->expiry_due)
+        expire(m);
+}
+
+void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
+{
+    advance_clock(m, now_ns);
 }
 
 /* Room for one more flow: the least recently active closed flow goes
@@ -182,6 +242,7 @@ static void flow_start(tcpwm_monitor *m, tcpwm__flow *f, uint8_t side, tcpwm_res
 {
     f->init_side = side;
     f->first_ns = m->now_ns;
+    expiry_at(m, deadline(m->now_ns, m->cfg.idle_timeout_ns));
     m->metrics.conn_opened++;
     m->metrics.active_connections++;
     res->events |= TCPWM_EV_CONN_OPENED;
@@ -213,6 +274,7 @@ static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, tcpwm_r
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
     tcpwm__key k = f->key;
+    leaving_place(m, i);
     tcpwm__table_remove(&m->table, i);
     i = tcpwm__table_insert(&m->table, &k); /* takes the record just freed */
     flow_start(m, tcpwm__table_at(&m->table, i), side, res);
@@ -223,7 +285,9 @@ static void close_flow(tcpwm_monitor *m, uint32_t i, tcpwm_result *res)
 {
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
     f->closed = 1;
+    leaving_place(m, i);
     tcpwm__table_move_closed(&m->table, i);
+    expiry_at(m, deadline(m->now_ns, m->cfg.closed_linger_ns));
     m->metrics.conn_closed++;
     m->metrics.active_connections--;
     res->events |= TCPWM_EV_CONN_CLOSED;
@@ -292,7 +356,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     if (m->cfg.scope == TCPWM_SCOPE_GLOBAL && !res->global)
         return;
 
-    tcpwm_monitor_advance(m, s->ts_ns);
+    advance_clock(m, s->ts_ns);
     uint32_t i = tcpwm__table_find(&m->table, key, hash);
     if (i == TCPWM__NIL) {
         make_room(m);
@@ -309,8 +373,10 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
      * a second) of capture time instead of once per packet keeps the
      * list ordered by the tick of each flow's latest packet, which is all
      * expiry and eviction need. */
-    if ((m->now_ns >> LRU_TICK_SHIFT) != (f->last_ns >> LRU_TICK_SHIFT))
+    if ((m->now_ns >> LRU_TICK_SHIFT) != (f->last_ns >> LRU_TICK_SHIFT)) {
+        leaving_place(m, i);
         tcpwm__table_touch(&m->table, i);
+    }
     f->last_ns = m->now_ns;
     f->stats.packets++;
 

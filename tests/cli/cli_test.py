@@ -371,6 +371,13 @@ def case_mapped_reader():
             outs.add(both(f).stdout)
             both(f, "tcp", "port", "80")
     check(len(outs) == 1, "byte order or resolution changed the result")
+    # Past 2038 (seconds >= 2^31): libpcap takes them as negative in the
+    # host's byte order, as unsigned in the other; both readers must agree.
+    late = pcapgen.conversation(A, B, 40000, 80, (2**31 + 5) * 10**9, 10, drop={3, 6})
+    for order in "<>":
+        f = path(f"late{order == '<'}.pcap")
+        pcapgen.write_pcap(f, late, order=order)
+        both(f, "--timeline")
     check(metric(outs.pop(), "tcp_monitor_packet_loss_missing_total") == 2,
           "the conversation's two losses")
 

@@ -153,6 +153,10 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         i = f->next;
     }
     FUZZ_CHECK(l->tail == prev);
+    /* Advancing the clock skips the expiry scan until expiry_due: that
+     * must never be after the tail's deadline. */
+    if (prev != TCPWM__NIL)
+        FUZZ_CHECK(m->expiry_due <= deadline(tcpwm__table_at(t, prev)->last_ns, limit));
     return n;
 }
 
