@@ -8,7 +8,8 @@
 # at one rate: none (idle, the scrape latency baseline), a few fixed rates
 # (tcpreplay --pps, the first RATE*SECONDS packets of the file), and the
 # whole file at tcpreplay's top speed, with the large kernel buffer and
-# with the default one (-B 2048).
+# with smaller ones: the default (-B 2048) and the README's advice for
+# drops (-B 16384).
 #
 # Per trial it prints: the rate asked, the rate tcpreplay achieved (its own
 # summary), packets sent, packets the monitor counted
@@ -35,7 +36,7 @@ SEED=1
 RATES="50000 100000 200000 300000 400000"
 SECONDS_PER_RATE=5
 BUFFER_KIB=262144
-DEFAULT_BUFFER_KIB=2048
+SMALL_BUFFERS="2048 16384"
 ROUNDS=1
 INTERVAL=0.1
 IDLE_SECONDS=3
@@ -48,8 +49,8 @@ Usage: sudo bench/live_load.sh [OPTION...]
 
 Generates a capture of full-size frames (cached in \$TCPWM_BENCH_CACHE,
 default \${TMPDIR:-/tmp}/tcpwm-bench), then runs, ROUNDS times: an idle
-trial, one trial per fixed rate, and two at tcpreplay's top speed (with
--B BUFFER and with -B $DEFAULT_BUFFER_KIB, the monitor's default).
+trial, one trial per fixed rate, and some at tcpreplay's top speed (with
+-B BUFFER, then with each of the smaller buffers).
 
   --packets N         packets in the capture (default $PACKETS; about 735
                       bytes each on disk)
@@ -58,6 +59,9 @@ trial, one trial per fixed rate, and two at tcpreplay's top speed (with
   --rates "R ..."     fixed rates, packets/s (default "$RATES"; "" for none)
   --seconds S         seconds of sending per fixed rate (default $SECONDS_PER_RATE)
   --buffer KIB        the monitor's -B in the main trials (default $BUFFER_KIB)
+  --small-buffers "B ..."
+                      -B of the extra top-speed trials (default "$SMALL_BUFFERS":
+                      the monitor's default and the README's advice; "" for none)
   --rounds N          repeat the trials N times (default $ROUNDS); the summary
                       gives medians over the rounds
   --build-dir DIR     use the binaries of this build tree (implies --no-build)
@@ -75,6 +79,7 @@ while [ $# -gt 0 ]; do
     --rates) RATES=$2; shift ;;
     --seconds) SECONDS_PER_RATE=$2; shift ;;
     --buffer) BUFFER_KIB=$2; shift ;;
+    --small-buffers) SMALL_BUFFERS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --build-dir) BUILD_DIR=$2; BUILD=0; shift ;;
     --no-build) BUILD=0 ;;
@@ -86,8 +91,8 @@ done
 for v in PACKETS FLOWS SEED SECONDS_PER_RATE BUFFER_KIB ROUNDS; do
     [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || { echo "live_load.sh: bad value for $v: '${!v}'" >&2; exit 2; }
 done
-for r in $RATES; do
-    [[ $r =~ ^[0-9]+$ && $r -gt 0 ]] || { echo "live_load.sh: bad rate '$r'" >&2; exit 2; }
+for r in $RATES $SMALL_BUFFERS; do
+    [[ $r =~ ^[0-9]+$ && $r -gt 0 ]] || { echo "live_load.sh: bad rate or buffer '$r'" >&2; exit 2; }
 done
 
 die() { echo "live_load.sh: $*" >&2; exit 1; }
@@ -449,7 +454,9 @@ for ((R = 1; R <= ROUNDS; R++)); do
         trial "--pps $r" "$r" "$BUFFER_KIB"
     done
     trial "--topspeed" top "$BUFFER_KIB"
-    [ "$BUFFER_KIB" = "$DEFAULT_BUFFER_KIB" ] || trial "--topspeed, default -B" top "$DEFAULT_BUFFER_KIB"
+    for b in $SMALL_BUFFERS; do
+        [ "$b" = "$BUFFER_KIB" ] || trial "--topspeed, -B $b" top "$b"
+    done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
