@@ -131,7 +131,7 @@ for cap in $CAPS; do
     echo
     echo "--max-flows $cap"
     printf '  %5s %9s %9s %10s %10s %9s %9s %10s %8s\n' "point" "packets" "opened" "evicted" "evicted" "active" "closed" "peak RSS" "wall s"
-    printf '  %5s %9s %9s %10s %10s %9s %9s %10s %8s\n' "" "" "" "max_flows" "idle" "" "" "MB" ""
+    printf '  %5s %9s %9s %10s %10s %9s %9s %10s\n' "" "" "" "max_flows" "idle" "" "" "MB"
     bad=0
     for i in 0 1 2 3; do
         k=${PTS[$i]}
