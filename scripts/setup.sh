@@ -16,11 +16,12 @@ cd "$(dirname "$0")/.."
 # editcap), tcpdump, promtool and a Prometheus server (package prometheus),
 # iproute2, nftables and setcap for the live tests in network namespaces,
 # clang with its libFuzzer runtime for the fuzz harnesses, valgrind.
-# Benchmarks: tcpreplay for bench/live_load.sh.
+# Benchmarks: tcpreplay for bench/live_load.sh, time (/usr/bin/time, peak
+# RSS) for bench/run.sh and bench/syn_flood.sh.
 PACKAGES="build-essential cmake pkg-config libpcap-dev libmicrohttpd-dev
   wireshark-dev libwireshark-dev tshark tcpdump prometheus python3
   iproute2 nftables util-linux libcap2-bin clang clang-14 libclang-rt-14-dev
-  valgrind tcpreplay"
+  valgrind tcpreplay time"
 
 missing=""
 for p in $PACKAGES; do
