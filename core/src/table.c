@@ -201,13 +201,16 @@ static void rehash_list(tcpwm__table *t, uint32_t *buckets, uint32_t mask, uint3
     }
 }
 
-/* Doubles the bucket array once the flows outnumber the buckets, up to
- * one bucket per flow at the cap. Amortized O(1) per new flow; if memory
- * is short the table keeps working with longer chains. */
+/* Doubles the bucket array once the flows reach half the buckets, up to
+ * two buckets per flow at the cap: chains then hold 1.25 flows or fewer
+ * on average per lookup, and the record prefetched for a bucket is almost
+ * always the one looked up (a second record in the chain is a cache miss
+ * nothing fetched ahead). Amortized O(1) per new flow; if memory is short
+ * the table keeps working with longer chains. */
 static void grow(tcpwm__table *t)
 {
     uint32_t n = t->mask + 1;
-    if (t->count < n || n >= t->max)
+    if (t->count < n / 2 || (uint64_t)n >= 2 * (uint64_t)t->max)
         return;
     uint32_t *buckets = malloc((size_t)n * 2 * sizeof(uint32_t));
     if (!buckets)
