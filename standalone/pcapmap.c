@@ -5,6 +5,13 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+/* Pages of the file already read are dropped from the mapping every
+ * RELEASE_STEP bytes, all but the last KEEP (more than the largest
+ * record): they stay in the page cache, but a replay's resident size no
+ * longer grows with the file. Both are multiples of any page size. */
+#define RELEASE_STEP (4u << 20)
+#define KEEP (1u << 20)
+
 /* libpcap's largest snapshot length (MAXIMUM_SNAPLEN in pcap-int.h). */
 #define LIBPCAP_MAX_SNAPLEN 262144u
 
@@ -111,6 +118,14 @@ pcapmap_status pcapmap_next(pcapmap *pm, pcapmap_rec *rec)
     rec->len = rd32(pm, pm->off + 12);
     rec->data = pm->base + pm->off + PCAPMAP_REC_HDR;
     pm->off += PCAPMAP_REC_HDR + caplen;
+    if (pm->mapped && pm->off - pm->released >= RELEASE_STEP + KEEP) {
+        size_t upto = (pm->off - KEEP) & ~(size_t)(KEEP - 1);
+        /* Read-only and private: a page touched again (never, here) would
+         * simply be mapped from the file anew. */
+        (void)madvise((void *)(uintptr_t)(pm->base + pm->released), upto - pm->released,
+                      MADV_DONTNEED);
+        pm->released = upto;
+    }
     return PCAPMAP_RECORD;
 }
 

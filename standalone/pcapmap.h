@@ -11,7 +11,9 @@
  * At the first record that is not like that, it stops and says where,
  * and the caller hands the rest of the file to libpcap from that offset,
  * so that odd and broken records get libpcap's own handling and error
- * messages. The record parser works on any buffer (pcapmap_next), so the
+ * messages. What has been read is dropped from the mapping as the reading
+ * goes, so the resident size stays small however big the file. The
+ * record parser works on any buffer (pcapmap_next), so the
  * fuzz harness can hold it against libpcap record by record. */
 #ifndef TCPWM_CLI_PCAPMAP_H
 #define TCPWM_CLI_PCAPMAP_H
@@ -34,6 +36,7 @@ typedef struct pcapmap {
     int64_t frac_mult;   /* 1000: microsecond file; 1: nanosecond */
     uint32_t max_caplen; /* larger records go to libpcap */
     bool mapped;         /* base is our mapping (pcapmap_close unmaps it) */
+    size_t released;     /* bytes from the start already dropped from it */
 } pcapmap;
 
 /* One record, with the values libpcap's pcap_pkthdr would hold when
