@@ -56,6 +56,11 @@ typedef struct tcpwm__flow {
     tcpwm_flow_stats stats;
     uint8_t init_side;       /* key side (0/1) of the initiator */
     uint8_t closed;          /* RST seen, or FIN from both sides */
+    uint8_t global;          /* both addresses global unicast (the key decides) */
 } tcpwm__flow;
+
+/* Three cache lines: the per-packet fields of the first, then both
+ * halves and the statistics. */
+_Static_assert(sizeof(tcpwm__flow) == 192, "tcpwm__flow spans three cache lines");
 
 #endif

@@ -205,8 +205,8 @@ static void expire(tcpwm_monitor *m)
 }
 
 /* Per packet: the clock, and the expiry lists only when something may be
- * due. Inlined into the packet path. */
-static inline void advance_clock(tcpwm_monitor *m, int64_t now_ns)
+ * due. Inlined into the packet path. true if flows may have left. */
+static inline bool advance_clock(tcpwm_monitor *m, int64_t now_ns)
 {
     if (now_ns > TCPWM_MAX_TIME_NS)
         now_ns = TCPWM_MAX_TIME_NS;
@@ -216,13 +216,15 @@ static inline void advance_clock(tcpwm_monitor *m, int64_t now_ns)
         m->now_ns = now_ns;
         m->have_now = true;
     }
-    if (m->now_ns > m->expiry_due)
-        expire(m);
+    if (m->now_ns <= m->expiry_due)
+        return false;
+    expire(m);
+    return true;
 }
 
 void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns)
 {
-    advance_clock(m, now_ns);
+    (void)advance_clock(m, now_ns);
 }
 
 /* Room for one more flow: the least recently active closed flow goes
@@ -350,14 +352,21 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     m->metrics.tcp_packets++;
     if (s->opt_bad)
         tcpwm_monitor_count_decode_error(m, TCPWM_DE_BAD_TCP_OPTION);
-    res->global = tcpwm_addr_is_global(s->family, s->src) && tcpwm_addr_is_global(s->family, s->dst);
+    /* Global or not depends on the addresses only: a flow in the table
+     * has the answer already (the scope test walks prefix tables). */
+    uint32_t i = tcpwm__table_find(&m->table, key, hash);
+    if (i != TCPWM__NIL)
+        res->global = tcpwm__table_at(&m->table, i)->global != 0;
+    else
+        res->global =
+            tcpwm_addr_is_global(s->family, s->src) && tcpwm_addr_is_global(s->family, s->dst);
     if (res->global)
         m->metrics.global_tcp_packets++;
     if (m->cfg.scope == TCPWM_SCOPE_GLOBAL && !res->global)
         return;
 
-    advance_clock(m, s->ts_ns);
-    uint32_t i = tcpwm__table_find(&m->table, key, hash);
+    if (advance_clock(m, s->ts_ns) && i != TCPWM__NIL)
+        i = tcpwm__table_find(&m->table, key, hash); /* expiry may have dropped it */
     if (i == TCPWM__NIL) {
         make_room(m);
         i = tcpwm__table_insert(&m->table, key);
@@ -368,6 +377,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         i = restart_flow(m, i, side, res);
     }
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    f->global = res->global;
     /* Moving a flow to the head of its LRU list writes two other flows'
      * records, a cache miss each; doing it once per tick (2^30 ns, about
      * a second) of capture time instead of once per packet keeps the

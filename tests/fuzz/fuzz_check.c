@@ -138,6 +138,9 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         FUZZ_CHECK(f->key.family == 4 || f->key.family == 6);
         FUZZ_CHECK(f->key.vlan_count <= 2);
         FUZZ_CHECK(f->init_side <= 1);
+        /* The cached scope answer is the addresses' own. */
+        FUZZ_CHECK(f->global == (tcpwm_addr_is_global(f->key.family, f->key.addr[0]) &&
+                                 tcpwm_addr_is_global(f->key.family, f->key.addr[1])));
         FUZZ_CHECK(f->stats.packets >= 1);
         FUZZ_CHECK(f->first_ns <= f->last_ns);
         FUZZ_CHECK(f->last_ns <= m->now_ns);
