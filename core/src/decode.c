@@ -566,12 +566,23 @@ const char *tcpwm_decode_error_label(tcpwm_decode_error e)
     return labels[e];
 }
 
+/* Zeroes all of the segment but its timestamp. In two halves: GCC turns
+ * one memset of this size into `rep stosq`, whose start-up alone costs as
+ * much as decoding the rest of a packet; two smaller ones become a few
+ * vector stores. */
+static void clear_segment(tcpwm_segment *s)
+{
+    int64_t ts_ns = s->ts_ns;
+    size_t half = sizeof(*s) / 2;
+    memset(s, 0, half);
+    memset((unsigned char *)s + half, 0, sizeof(*s) - half);
+    s->ts_ns = ts_ns;
+}
+
 tcpwm_decode_status tcpwm_decode(const uint8_t *frame, size_t caplen, size_t wirelen, int dlt,
                                  tcpwm_segment *seg, tcpwm_decode_error *err)
 {
-    int64_t ts_ns = seg->ts_ns;
-    memset(seg, 0, sizeof *seg);
-    seg->ts_ns = ts_ns;
+    clear_segment(seg);
 
     if (frame == NULL)
         caplen = 0;
