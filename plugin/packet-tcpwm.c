@@ -301,23 +301,6 @@ static int encap_to_dlt(int encap)
     return -1;
 }
 
-/* Capture time in ns, clamped as tcp_window_monitor clamps it
- * (standalone/replay.c, capture_ns()): seconds before 1970 count as 0,
- * seconds past what the core holds (TCPWM_MAX_TIME_NS, year 2116) as its
- * largest time. pcapng allows 64-bit timestamps; such times are garbage,
- * but both front ends must see the same garbage. */
-static int64_t capture_ns(const nstime_t *t)
-{
-    const int64_t max_sec = TCPWM_MAX_TIME_NS / 1000000000LL;
-    int64_t sec = (int64_t)t->secs;
-
-    if (sec < 0)
-        sec = 0;
-    if (sec >= max_sec)
-        return TCPWM_MAX_TIME_NS;
-    return sec * 1000000000LL + (int64_t)t->nsecs;
-}
-
 /* Fill f with this record's frame: its cap_len bytes as read from the
  * file. They are held by the record's top-level tvb, the first data source
  * (dissect_record() adds it before calling the frame dissector, which hands
@@ -348,7 +331,8 @@ static bool frame_of(tvbuff_t *tvb, packet_info *pinfo, tcpwm_tap_frame *f)
     /* As tcp_window_monitor: the wire length is never below caplen. */
     f->wirelen = wirelen < caplen ? caplen : wirelen;
     f->dlt = encap_to_dlt(pinfo->rec->rec_header.packet_header.pkt_encap);
-    f->ts_ns = capture_ns(&pinfo->abs_ts);
+    /* Clamped as tcp_window_monitor clamps it. */
+    f->ts_ns = tcpwm_time_ns((int64_t)pinfo->abs_ts.secs, (int64_t)pinfo->abs_ts.nsecs);
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tcpwm/decode.h"
+#include "tcpwm/monitor.h"
 
 /* Why activation failed, in words a user can act on. */
 static void activate_error(capture *c, int rc, char *err, size_t errlen)
@@ -164,7 +165,9 @@ const char *capture_link_name(const capture *c)
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     capture *c = (capture *)(void *)user;
-    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000LL + (int64_t)h->ts.tv_usec * c->ts_mult;
+    /* Clamped as the replay clamps it: live counters must equal a replay
+     * of the frames this capture saved (-w). */
+    int64_t ts = tcpwm_time_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec * c->ts_mult);
 
     if (c->dump != NULL)
         pcap_dump((u_char *)c->dump, h, data);

@@ -64,27 +64,13 @@ typedef struct pending {
     tcpwm_hint hint;   /* valid if st is TCPWM_DECODE_TCP */
 } pending;
 
-/* Capture time in ns from a record's seconds and nanoseconds. pcapng
- * allows 64-bit seconds; past year 2262 they no longer fit, and such a
- * time is garbage anyway: it is held at the largest time the core handles
- * without overflow. */
-static int64_t capture_ns(int64_t sec, int64_t nsec)
-{
-    const int64_t max_sec = TCPWM_MAX_TIME_NS / 1000000000LL;
-    if (sec < 0)
-        sec = 0;
-    if (sec >= max_sec)
-        return TCPWM_MAX_TIME_NS;
-    return sec * 1000000000LL + nsec;
-}
-
 static void decode_ahead(replay *r, const struct pcap_pkthdr *h, const uint8_t *data, int dlt,
                          pending *p)
 {
     size_t wirelen = h->len < h->caplen ? h->caplen : h->len;
     p->st = tcpwm_decode(data, h->caplen, wirelen, dlt, &p->seg, &p->err);
     /* Opened with PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
-    p->seg.ts_ns = capture_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+    p->seg.ts_ns = tcpwm_time_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
     if (p->st == TCPWM_DECODE_TCP)
         tcpwm_monitor_prefetch(r->m, &p->seg, &p->hint);
 }

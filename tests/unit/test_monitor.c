@@ -479,6 +479,72 @@ static void test_hinted_path(void)
     tcpwm_monitor_free(hinted);
 }
 
+/* Both directions of a connection are one flow whatever decides the
+ * order of its endpoints (flow.h: the lower endpoint first, addresses as
+ * bytes, then ports): the first or the second 8 bytes of the addresses,
+ * or, on one host talking to itself, the ports alone. */
+static void test_key_directions(void)
+{
+    static const struct {
+        uint8_t family;
+        uint8_t a[16], b[16];
+        uint16_t pa, pb;
+    } cases[] = {
+        {4, {10, 0, 0, 1}, {10, 0, 0, 2}, 1000, 80},
+        {4, {10, 0, 0, 2}, {10, 0, 0, 1}, 1000, 80},
+        {4, {127, 0, 0, 1}, {127, 0, 0, 1}, 40000, 80}, /* the ports decide */
+        {4, {127, 0, 0, 1}, {127, 0, 0, 1}, 80, 40000},
+        {6, {0x20, 1, 0xd, 0xb8, [15] = 1}, {0x20, 1, 0xd, 0xb8, [15] = 2}, 1000, 80},
+        {6, {0x20, 1, 0xd, 0xb8, [15] = 2}, {0x20, 1, 0xd, 0xb8, [15] = 1}, 1000, 80},
+        {6, {0x20, 1, 0xd, 0xb9, [15] = 1}, {0x20, 1, 0xd, 0xb8, [15] = 1}, 1000, 80},
+        {6, {0x20, 1, 0xd, 0xb8, [15] = 1}, {0x20, 1, 0xd, 0xb9, [15] = 1}, 1000, 80},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+        tcpwm_segment syn, synack;
+        memset(&syn, 0, sizeof(syn));
+        syn.ts_ns = 1 * MS;
+        syn.family = cases[i].family;
+        memcpy(syn.src, cases[i].a, 16);
+        memcpy(syn.dst, cases[i].b, 16);
+        syn.sport = cases[i].pa;
+        syn.dport = cases[i].pb;
+        syn.flags = TCPWM_SYN;
+        syn.seq = 100;
+        syn.window = 1000;
+        synack = syn;
+        synack.ts_ns = 2 * MS;
+        memcpy(synack.src, cases[i].b, 16);
+        memcpy(synack.dst, cases[i].a, 16);
+        synack.sport = cases[i].pb;
+        synack.dport = cases[i].pa;
+        synack.flags = TCPWM_SYN | TCPWM_ACK;
+        synack.seq = 5000;
+        synack.ack = 101;
+        tcpwm_result r;
+        tcpwm_monitor_segment(m, &syn, &r);
+        CHECK(r.analyzed && r.dir == 0); /* the SYN's sender is endpoint 0 */
+        tcpwm_monitor_segment(m, &synack, &r);
+        CHECK(r.analyzed && r.dir == 1 && r.verdict == TCPWM_V_FIRST);
+        CHECK_EQ_U64(tcpwm_monitor_metrics(m)->conn_opened, 1);
+        CHECK_EQ_U64(tcpwm_monitor_metrics(m)->active_connections, 1);
+        tcpwm_monitor_free(m);
+    }
+}
+
+/* tcpwm_time_ns(): the clamp every front end applies (monitor.h). */
+static void test_time_clamp(void)
+{
+    const int64_t max_sec = TCPWM_MAX_TIME_NS / SEC;
+    CHECK(tcpwm_time_ns(1, 2) == SEC + 2);
+    CHECK(tcpwm_time_ns(0, 999999999) == 999999999);
+    CHECK(tcpwm_time_ns(-5, 7) == 7); /* before 1970: the seconds count as 0 */
+    CHECK(tcpwm_time_ns(INT64_MIN, 0) == 0);
+    CHECK(tcpwm_time_ns(max_sec - 1, 999999999) == (max_sec - 1) * SEC + 999999999);
+    CHECK(tcpwm_time_ns(max_sec, 0) == TCPWM_MAX_TIME_NS); /* past 2116: held there */
+    CHECK(tcpwm_time_ns(INT64_MAX, 999999999) == TCPWM_MAX_TIME_NS);
+}
+
 int main(void)
 {
     test_clean_connection();
@@ -492,5 +558,7 @@ int main(void)
     test_wraparound_and_hole_cap();
     test_scope();
     test_hinted_path();
+    test_key_directions();
+    test_time_clamp();
     return check_finish("test_monitor");
 }

@@ -41,6 +41,22 @@ void tcpwm_config_default(tcpwm_config *c);
  * may clamp to the same range. */
 #define TCPWM_MAX_TIME_NS (INT64_C(1) << 62)
 
+/* A record's capture time in ns from its seconds and nanoseconds, clamped
+ * the one way every front end clamps it: seconds before 1970 count as 0,
+ * seconds past TCPWM_MAX_TIME_NS give TCPWM_MAX_TIME_NS. pcapng allows
+ * 64-bit seconds; such times are garbage, but the replay, the live
+ * capture and the Wireshark plugin must all see the same garbage. nsec is
+ * taken as the file gives it (it may exceed a second in a damaged file). */
+static inline int64_t tcpwm_time_ns(int64_t sec, int64_t nsec)
+{
+    const int64_t max_sec = TCPWM_MAX_TIME_NS / 1000000000LL;
+    if (sec < 0)
+        sec = 0;
+    if (sec >= max_sec)
+        return TCPWM_MAX_TIME_NS;
+    return sec * 1000000000LL + nsec;
+}
+
 /* Verdict of the sequence analysis for one packet (docs/semantics.md). */
 #define TCPWM_VERDICT_MAP(XX)                  \
     XX(NONE, "none")                           \
