@@ -27,9 +27,9 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=$ROOT/build/release
-CACHE=${TCPWM_BENCH_CACHE:-${TMPDIR:-/tmp}/tcpwm-bench}
+BENCH_NAME=live_load.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PACKETS=2000000
 FLOWS=50000
 SEED=1
@@ -40,7 +40,6 @@ SMALL_BUFFERS="2048 16384"
 ROUNDS=1
 INTERVAL=0.1
 IDLE_SECONDS=3
-BUILD=1
 PORT=9911
 
 usage() {
@@ -64,9 +63,7 @@ trial, one trial per fixed rate, and some at tcpreplay's top speed (with
                       the monitor's default and the README's advice; "" for none)
   --rounds N          repeat the trials N times (default $ROUNDS); the summary
                       gives medians over the rounds
-  --build-dir DIR     use the binaries of this build tree (implies --no-build)
-  --no-build          use the binaries already in the build tree (default:
-                      configure and build the release preset's targets)
+$(bench_usage_build)
   -h, --help          this help
 EOF
 }
@@ -88,35 +85,20 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in PACKETS FLOWS SEED SECONDS_PER_RATE BUFFER_KIB ROUNDS; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || { echo "live_load.sh: bad value for $v: '${!v}'" >&2; exit 2; }
-done
+bench_positive PACKETS FLOWS SEED SECONDS_PER_RATE BUFFER_KIB ROUNDS
 for r in $RATES $SMALL_BUFFERS; do
     [[ $r =~ ^[0-9]+$ && $r -gt 0 ]] || { echo "live_load.sh: bad rate or buffer '$r'" >&2; exit 2; }
 done
-
-die() { echo "live_load.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root: it creates a network namespace and captures in it (sudo bench/live_load.sh)"
 for t in ip tcpreplay python3; do
     command -v $t >/dev/null || die "missing tool: $t (apt-get install iproute2 tcpreplay python3, or scripts/setup.sh --deps)"
 done
 
-if [ $BUILD = 1 ]; then
-    # The release preset (what `cmake --workflow --preset release` runs),
-    # only the targets used here: a test that does not compile does not
-    # stop the benchmark.
-    echo "== build: cmake --preset release; cmake --build --preset release --target ..." >&2
-    (cd "$ROOT" && cmake --preset release &&
-        cmake --build --preset release --target tcp_window_monitor gen_capture) \
-        >"${TMPDIR:-/tmp}/tcpwm-live-load-build.log" 2>&1 ||
-        { tail -30 "${TMPDIR:-/tmp}/tcpwm-live-load-build.log" >&2; die "build failed (log: ${TMPDIR:-/tmp}/tcpwm-live-load-build.log)"; }
-fi
+bench_build tcp_window_monitor gen_capture
 TCPWM=$BUILD_DIR/tcp_window_monitor
 GEN=$BUILD_DIR/bench/gen_capture
-for b in "$TCPWM" "$GEN"; do
-    [ -x "$b" ] || die "$b not built (run without --no-build, or cmake --workflow --preset release)"
-done
+bench_need "$TCPWM" "$GEN"
 
 # ---- the capture (cached: the name carries the flags and the generator's hash) ----
 # Full frames (-S 1600; the largest is 1526 bytes): tcpreplay sends what the
@@ -124,17 +106,7 @@ done
 # cut at the generator's default 96 bytes would be analyzed as tiny segments
 # (every ACK then covers a "capture gap"). The veths get an MTU of 9000, so
 # that the 1526-byte frames are not refused as too long.
-mkdir -p "$CACHE"
-GEN_HASH=$(sha256sum "$ROOT/bench/gen_capture.c" | cut -c1-12)
-NAME=live-n$PACKETS-f$FLOWS-s$SEED-S1600
-PCAP=$CACHE/$NAME-$GEN_HASH.pcap
-if [ ! -s "$PCAP" ]; then
-    rm -f "$CACHE/$NAME"-*.pcap* # made by another version of the generator
-    echo "== generate: gen_capture -n $PACKETS -f $FLOWS -s $SEED -S 1600 -o $PCAP" >&2
-    "$GEN" -n "$PACKETS" -f "$FLOWS" -s "$SEED" -S 1600 -o "$PCAP.tmp" >"$PCAP.info" 2>"$PCAP.log" ||
-        { cat "$PCAP.log" >&2; die "gen_capture failed"; }
-    mv "$PCAP.tmp" "$PCAP"
-fi
+PCAP=$(bench_gen "live-n$PACKETS-f$FLOWS-s$SEED-S1600" -n "$PACKETS" -f "$FLOWS" -s "$SEED" -S 1600)
 
 # ---- the namespace: one veth pair, tcpreplay sends on $VA, the monitor captures $VB ----
 NS=tcpwmload-$$

@@ -23,14 +23,13 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=$ROOT/build/release
-CACHE=${TCPWM_BENCH_CACHE:-${TMPDIR:-/tmp}/tcpwm-bench}
+BENCH_NAME=plugin_cost.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PACKETS=1000000
 FLOWS=25000
 SEED=1
 ROUNDS=5
-BUILD=1
 LIMIT=1.25
 
 usage() {
@@ -42,29 +41,21 @@ while [ $# -gt 0 ]; do
     --packets) PACKETS=$2; shift ;;
     --flows) FLOWS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
-    --build-dir) BUILD_DIR=$2; shift ;;
+    --build-dir) BUILD_DIR=$2; BUILD=0; shift ;;
     --no-build) BUILD=0 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "plugin_cost.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
     esac
     shift
 done
-for v in PACKETS FLOWS ROUNDS; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || { echo "plugin_cost.sh: bad value for $v: '${!v}'" >&2; exit 2; }
-done
-
-die() { echo "plugin_cost.sh: $*" >&2; exit 1; }
+bench_positive PACKETS FLOWS ROUNDS
 command -v tshark >/dev/null || die "tshark not found (apt-get install tshark)"
 
-if [ $BUILD = 1 ]; then
-    echo "== build: cmake --workflow --preset release" >&2
-    (cd "$ROOT" && cmake --workflow --preset release) >"${TMPDIR:-/tmp}/tcpwm-plugin-cost-build.log" 2>&1 ||
-        { tail -30 "${TMPDIR:-/tmp}/tcpwm-plugin-cost-build.log" >&2; die "build failed"; }
-fi
+bench_build tcp_window_monitor gen_capture tcpwm_plugin
 TCPWM=$BUILD_DIR/tcp_window_monitor
 GEN=$BUILD_DIR/bench/gen_capture
+bench_need "$TCPWM" "$GEN"
 SO=$(ls "$BUILD_DIR"/plugin/wsplugins/*/epan/tcpwm.so 2>/dev/null | head -n 1 || true)
-[ -x "$TCPWM" ] && [ -x "$GEN" ] || die "$TCPWM or $GEN not built"
 [ -n "$SO" ] || die "no plugin in $BUILD_DIR/plugin/wsplugins (is wireshark-dev installed?)"
 WSVER=$(basename "$(dirname "$(dirname "$SO")")")
 
@@ -77,14 +68,7 @@ cp "$SO" "$WORK/with/$WSVER/epan/"
 chmod -R a+rX "$WORK"
 chmod 777 "$WORK/home"
 
-mkdir -p "$CACHE"
-GEN_HASH=$(sha256sum "$ROOT/bench/gen_capture.c" | cut -c1-12)
-BIG=$CACHE/plugin-cost-n$PACKETS-f$FLOWS-s$SEED-$GEN_HASH.pcap
-if [ ! -s "$BIG" ]; then
-    echo "== generate: gen_capture -n $PACKETS -f $FLOWS -s $SEED" >&2
-    "$GEN" -n "$PACKETS" -f "$FLOWS" -s "$SEED" -o "$BIG.tmp" >"$BIG.info" 2>/dev/null || die "gen_capture failed"
-    mv "$BIG.tmp" "$BIG"
-fi
+BIG=$(bench_gen "plugin-cost-n$PACKETS-f$FLOWS-s$SEED" -n "$PACKETS" -f "$FLOWS" -s "$SEED")
 cp "$BIG" "$WORK/big.pcap"
 chmod 644 "$WORK/big.pcap"
 cat "$WORK/big.pcap" >/dev/null

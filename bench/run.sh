@@ -18,9 +18,9 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=$ROOT/build/release
-CACHE=${TCPWM_BENCH_CACHE:-${TMPDIR:-/tmp}/tcpwm-bench}
+BENCH_NAME=run.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PACKETS=5000000
 FLOWS=125000
 SEED=1
@@ -29,7 +29,6 @@ TS_PACKETS=500000
 MEM_PACKETS=4000000
 MEM_FLOWS=500000
 FM_MAX=1048576
-BUILD=1
 QUICK=0
 
 usage() {
@@ -53,9 +52,7 @@ TSHARK_PACKETS packets; then memory per tracked flow.
   --mem-flows N       flows of the memory capture (default $MEM_FLOWS)
   --cap N             flow-table cap for bench/flow_memory (default $FM_MAX;
                       it feeds 2*N distinct SYNs)
-  --build-dir DIR     use the binaries of this build tree (implies --no-build)
-  --no-build          use the binaries already in the build tree (default:
-                      configure and build the release preset's targets)
+$(bench_usage_build)
   -h, --help          this help
 EOF
 }
@@ -82,12 +79,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in PACKETS FLOWS SEED ROUNDS TS_PACKETS MEM_PACKETS MEM_FLOWS FM_MAX; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || { echo "run.sh: bad value for $v: '${!v}'" >&2; exit 2; }
-done
+bench_positive PACKETS FLOWS SEED ROUNDS TS_PACKETS MEM_PACKETS MEM_FLOWS FM_MAX
 [ "$TS_PACKETS" -le "$PACKETS" ] || TS_PACKETS=$PACKETS
-
-die() { echo "run.sh: $*" >&2; exit 1; }
 
 # ---- tools ----
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian package 'time': apt-get install time)"
@@ -97,46 +90,19 @@ for t in tshark editcap; do
 done
 [ $HAVE_TSHARK = 1 ] || echo "run.sh: tshark/editcap not found (apt-get install tshark): the tshark comparison is skipped" >&2
 
-if [ $BUILD = 1 ]; then
-    # The release preset (what `cmake --workflow --preset release` runs),
-    # only the targets measured here: a test that does not compile does not
-    # stop the benchmark.
-    echo "== build: cmake --preset release; cmake --build --preset release --target ..." >&2
-    (cd "$ROOT" && cmake --preset release &&
-        cmake --build --preset release --target tcp_window_monitor gen_capture pcap_floor flow_memory) \
-        >"${TMPDIR:-/tmp}/tcpwm-bench-build.log" 2>&1 ||
-        { tail -30 "${TMPDIR:-/tmp}/tcpwm-bench-build.log" >&2; die "build failed (log: ${TMPDIR:-/tmp}/tcpwm-bench-build.log)"; }
-fi
+bench_build tcp_window_monitor gen_capture pcap_floor flow_memory
 TCPWM=$BUILD_DIR/tcp_window_monitor
 GEN=$BUILD_DIR/bench/gen_capture
 FLOOR=$BUILD_DIR/bench/pcap_floor
 FLOWMEM=$BUILD_DIR/bench/flow_memory
-for b in "$TCPWM" "$GEN" "$FLOOR" "$FLOWMEM"; do
-    [ -x "$b" ] || die "$b not built (run without --no-build, or cmake --workflow --preset release)"
-done
+bench_need "$TCPWM" "$GEN" "$FLOOR" "$FLOWMEM"
 
-# ---- captures (cached: the name carries the flags and the generator's hash) ----
-mkdir -p "$CACHE"
-GEN_HASH=$(sha256sum "$ROOT/bench/gen_capture.c" | cut -c1-12)
+# ---- captures (cached: bench_gen) ----
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcpwm-bench-run.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-
-# gen NAME FLAGS... : prints the path of the capture, generating it if needed
-gen() {
-    local name=$1; shift
-    local f=$CACHE/$name-$GEN_HASH.pcap
-    if [ ! -s "$f" ]; then
-        rm -f "$CACHE/$name"-*.pcap* # made by another version of the generator
-        echo "== generate: gen_capture $* -o $f" >&2
-        "$GEN" "$@" -o "$f.tmp" >"$f.info" 2>"$f.log" || { cat "$f.log" >&2; die "gen_capture failed"; }
-        cat "$f.log" >&2
-        mv "$f.tmp" "$f"
-    fi
-    echo "$f"
-}
-MAIN=$(gen "main-n$PACKETS-f$FLOWS-s$SEED" -n "$PACKETS" -f "$FLOWS" -s "$SEED")
-TINY=$(gen "tiny-s$SEED" -n 1000 -f 20 -c 16 -s "$SEED")
-MEMCAP=$(gen "mem-n$MEM_PACKETS-f$MEM_FLOWS-s$SEED" -n "$MEM_PACKETS" -f "$MEM_FLOWS" -c 20000 -k -s "$SEED")
+MAIN=$(bench_gen "main-n$PACKETS-f$FLOWS-s$SEED" -n "$PACKETS" -f "$FLOWS" -s "$SEED")
+TINY=$(bench_gen "tiny-s$SEED" -n 1000 -f 20 -c 16 -s "$SEED")
+MEMCAP=$(bench_gen "mem-n$MEM_PACKETS-f$MEM_FLOWS-s$SEED" -n "$MEM_PACKETS" -f "$MEM_FLOWS" -c 20000 -k -s "$SEED")
 PREFIX=$CACHE/prefix-n$PACKETS-f$FLOWS-s$SEED-p$TS_PACKETS-$GEN_HASH.pcap
 if [ ! -s "$PREFIX" ]; then
     rm -f "$CACHE/prefix-n$PACKETS-f$FLOWS-s$SEED-p$TS_PACKETS"-*.pcap*

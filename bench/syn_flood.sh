@@ -19,13 +19,12 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=$ROOT/build/release
-CACHE=${TCPWM_BENCH_CACHE:-${TMPDIR:-/tmp}/tcpwm-bench}
+BENCH_NAME=syn_flood.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PACKETS=2097152
 SEED=1
 CAPS="1048576 100000"
-BUILD=1
 
 usage() {
     cat <<EOF
@@ -35,13 +34,11 @@ Generates a SYN flood of PACKETS distinct 4-tuples (cached in
 \$TCPWM_BENCH_CACHE, default \${TMPDIR:-/tmp}/tcpwm-bench) and replays its
 first 25/50/75/100% with tcp_window_monitor --max-flows CAP, for each CAP.
 
-  --packets N       SYNs, each from a 4-tuple of its own (default $PACKETS)
-  --seed N          generator seed (default $SEED)
-  --caps "N M ..."  flow-table caps to run with (default "$CAPS")
-  --build-dir DIR   use the binaries of this build tree (implies --no-build)
-  --no-build        use the binaries already in the build tree (default:
-                    configure and build the release preset's targets)
-  -h, --help        this help
+  --packets N         SYNs, each from a 4-tuple of its own (default $PACKETS)
+  --seed N            generator seed (default $SEED)
+  --caps "N M ..."    flow-table caps to run with (default "$CAPS")
+$(bench_usage_build)
+  -h, --help          this help
 EOF
 }
 
@@ -57,46 +54,24 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for v in PACKETS SEED; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || { echo "syn_flood.sh: bad value for $v: '${!v}'" >&2; exit 2; }
-done
+bench_positive PACKETS SEED
 [ "$PACKETS" -ge 4 ] || { echo "syn_flood.sh: --packets must be at least 4" >&2; exit 2; }
 for c in $CAPS; do
     [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "syn_flood.sh: bad cap: '$c'" >&2; exit 2; }
 done
 
-die() { echo "syn_flood.sh: $*" >&2; exit 1; }
-
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian package 'time': apt-get install time)"
 
-if [ $BUILD = 1 ]; then
-    echo "== build: cmake --preset release; cmake --build --preset release --target ..." >&2
-    (cd "$ROOT" && cmake --preset release &&
-        cmake --build --preset release --target tcp_window_monitor gen_capture pcap_floor) \
-        >"${TMPDIR:-/tmp}/tcpwm-synflood-build.log" 2>&1 ||
-        { tail -30 "${TMPDIR:-/tmp}/tcpwm-synflood-build.log" >&2; die "build failed (log: ${TMPDIR:-/tmp}/tcpwm-synflood-build.log)"; }
-fi
+bench_build tcp_window_monitor gen_capture pcap_floor
 TCPWM=$BUILD_DIR/tcp_window_monitor
 GEN=$BUILD_DIR/bench/gen_capture
 FLOOR=$BUILD_DIR/bench/pcap_floor
-for b in "$TCPWM" "$GEN" "$FLOOR"; do
-    [ -x "$b" ] || die "$b not built (run without --no-build, or cmake --workflow --preset release)"
-done
+bench_need "$TCPWM" "$GEN" "$FLOOR"
 
-# ---- the capture (cached: the name carries the flags and the generator's hash) ----
-mkdir -p "$CACHE"
-GEN_HASH=$(sha256sum "$ROOT/bench/gen_capture.c" | cut -c1-12)
+# ---- the capture (cached: bench_gen) ----
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcpwm-synflood-run.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-FLOOD=$CACHE/synflood-n$PACKETS-s$SEED-$GEN_HASH.pcap
-if [ ! -s "$FLOOD" ]; then
-    rm -f "$CACHE/synflood-n$PACKETS-s$SEED"-*.pcap* # made by another version of the generator
-    echo "== generate: gen_capture -F -n $PACKETS -s $SEED -o $FLOOD" >&2
-    "$GEN" -F -n "$PACKETS" -s "$SEED" -o "$FLOOD.tmp" >"$FLOOD.info" 2>"$FLOOD.log" ||
-        { cat "$FLOOD.log" >&2; die "gen_capture failed"; }
-    cat "$FLOOD.log" >&2
-    mv "$FLOOD.tmp" "$FLOOD"
-fi
+FLOOD=$(bench_gen "synflood-n$PACKETS-s$SEED" -F -n "$PACKETS" -s "$SEED")
 N=$("$FLOOR" "$FLOOD" | sed -n 's/^packets=\([0-9]*\).*/\1/p')
 [ "$N" = "$PACKETS" ] || die "$FLOOD holds $N packets, not $PACKETS"
 
