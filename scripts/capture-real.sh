@@ -91,146 +91,9 @@ for tool in ip nft tc tcpdump python3 timeout; do
 done
 mkdir -p "$OUT"
 
-# The traffic generator: Linux's TCP stack driven by plain sockets.
-cat >"$WORK/traffic.py" <<'EOF'
-import argparse, os, socket, sys, threading, time
-
-def ready(path):
-    if path:
-        open(path, "w").close()
-
-def sink(a):
-    """Accept connections, read each to EOF, optionally slowly."""
-    fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
-    ls = socket.socket(fam, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((a.bind, a.port))
-    ls.listen(16)
-    ready(a.ready)
-    ls.settimeout(a.timeout)
-    for _ in range(a.count):
-        c, _ = ls.accept()
-        c.settimeout(a.timeout)
-        got = 0
-        while True:
-            b = c.recv(a.chunk)
-            if not b:
-                break
-            got += len(b)
-            if a.delay:
-                time.sleep(a.delay)
-            if a.pause_every and got >= a.pause_every:
-                got = 0
-                time.sleep(a.pause)
-        c.close()
-
-def send(a):
-    """Connect, send BYTES, half-close, wait for the peer's FIN."""
-    fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
-    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
-    s.sendall(bytes(a.bytes))
-    s.shutdown(socket.SHUT_WR)
-    while s.recv(65536):
-        pass
-    s.close()
-
-def serve(a):
-    """HTTP/1.0-like server: read a request line, answer SIZE bytes, close first."""
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((a.bind, a.port))
-    ls.listen(64)
-    ready(a.ready)
-    ls.settimeout(a.timeout)
-    body = b"x" * a.bytes
-    def one(c):
-        try:
-            c.settimeout(a.timeout)
-            req = b""
-            while b"\r\n\r\n" not in req:
-                b = c.recv(4096)
-                if not b:
-                    return
-                req += b
-            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-        finally:
-            c.close()
-    served = 0
-    while served < a.count:
-        c, _ = ls.accept()
-        threading.Thread(target=one, args=(c,), daemon=True).start()
-        served += 1
-    time.sleep(2)
-
-def fetch(a):
-    """Workers making COUNT request/response connections from a few fixed ports."""
-    per = a.count // a.workers
-    fails = []
-    def worker(w):
-        ports = [a.base_port + w * a.pool + i for i in range(a.pool)]
-        done, k = 0, 0
-        deadline = time.time() + a.timeout * 4
-        while done < per and time.time() < deadline:
-            port = ports[k % len(ports)]
-            k += 1
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.settimeout(a.timeout)
-            try:
-                s.bind(("0.0.0.0", port))
-                s.connect((a.host, a.port))
-            except OSError:
-                # The port's previous connection is not gone yet (LAST_ACK
-                # after a lost ACK); try the next one of the pool.
-                s.close()
-                time.sleep(0.01)
-                continue
-            s.sendall(b"GET /%d HTTP/1.0\r\nHost: b\r\n\r\n" % done)
-            n = 0
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                n += len(b)
-            s.close()
-            done += 1
-        if done < per:
-            fails.append(w)
-    ts = [threading.Thread(target=worker, args=(w,)) for w in range(a.workers)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    if fails:
-        sys.exit("fetch: workers %s did not finish" % fails)
-
-p = argparse.ArgumentParser()
-sub = p.add_subparsers(dest="cmd", required=True)
-for name in ("sink", "serve"):
-    q = sub.add_parser(name)
-    q.add_argument("--bind", required=True)
-    q.add_argument("--port", type=int, required=True)
-    q.add_argument("--count", type=int, default=1)
-    q.add_argument("--chunk", type=int, default=65536)
-    q.add_argument("--delay", type=float, default=0.0)
-    q.add_argument("--pause-every", type=int, default=0)
-    q.add_argument("--pause", type=float, default=0.0)
-    q.add_argument("--bytes", type=int, default=0)
-    q.add_argument("--ready")
-    q.add_argument("--timeout", type=float, default=60)
-for name in ("send", "fetch"):
-    q = sub.add_parser(name)
-    q.add_argument("--host", required=True)
-    q.add_argument("--port", type=int, required=True)
-    q.add_argument("--bytes", type=int, default=0)
-    q.add_argument("--count", type=int, default=1)
-    q.add_argument("--workers", type=int, default=1)
-    q.add_argument("--pool", type=int, default=4)
-    q.add_argument("--base-port", type=int, default=40000)
-    q.add_argument("--timeout", type=float, default=60)
-a = p.parse_args()
-{"sink": sink, "send": send, "serve": serve, "fetch": fetch}[a.cmd](a)
-EOF
+# The traffic generator (Linux's TCP stack driven by plain sockets) is the
+# live tests' own: sink, send, serve, fetch.
+TRAFFIC=$ROOT/tests/live/traffic.py
 
 in_ns() { local ns=$1; shift; ip netns exec "$TAG-$ns" "$@"; }
 
@@ -308,7 +171,7 @@ server() {
     local ns=$1 flag="$WORK/ready"
     shift
     rm -f "$flag"
-    ip netns exec "$TAG-$ns" timeout 120 python3 "$WORK/traffic.py" "$@" --ready "$flag" &
+    ip netns exec "$TAG-$ns" timeout 120 python3 "$TRAFFIC" "$@" --ready "$flag" &
     SERVERS+=($!)
     for _ in $(seq 100); do
         [[ -e $flag ]] && return 0
@@ -320,7 +183,7 @@ server() {
 client() {
     local ns=$1
     shift
-    in_ns "$ns" timeout 120 python3 "$WORK/traffic.py" "$@"
+    in_ns "$ns" timeout 120 python3 "$TRAFFIC" "$@"
 }
 
 # wait_servers: the servers exit once their connections are done.

@@ -1,22 +1,29 @@
 # SPDX-License-Identifier: MIT
-"""Real TCP traffic for the live tests: Linux's own TCP stack driven by
-plain sockets, run inside the test namespaces with `ip netns exec`.
+"""Real TCP traffic for the live tests and for the real captures of
+tests/pcaps/real (scripts/capture-real.sh): Linux's own TCP stack driven by
+plain sockets, run inside namespaces with `ip netns exec`.
 
     traffic.py sink  --bind ADDR --port P [--count N] [--ready FILE]
+                     [--chunk B] [--delay S] [--pause-every B --pause S]
     traffic.py send  --host ADDR --port P --bytes N
     traffic.py serve --bind ADDR --port P --count N --bytes N [--ready FILE]
     traffic.py fetch --host ADDR --port P --count N [--workers W]
+                     [--pool P [--base-port PORT]]
     traffic.py hold  --host ADDR --port P --count N --seconds S
     traffic.py flood --host ADDR --count N
 
-sink reads connections to their end; send writes BYTES and waits for the
+sink reads connections to their end, CHUNK bytes a read, sleeping DELAY
+after each read and PAUSE after each PAUSE_EVERY bytes (a slow reader: its
+receive window fills, shrinks, closes); send writes BYTES and waits for the
 peer's FIN; serve answers each request line with BYTES and closes first
-(HTTP/1.0 style); fetch makes COUNT such requests from W workers; hold
-opens COUNT connections and keeps them silent for S seconds; flood sends
-COUNT bare SYN segments from random ports to random ports (a raw socket,
-bad checksum: the receiver drops them, a capture sees COUNT new flows). Every
-socket operation has a timeout, so a broken network ends the run with an
-error instead of hanging it.
+(HTTP/1.0 style); fetch makes COUNT such requests from W workers, from
+ephemeral ports or, with --pool, each worker from P fixed ports in turn
+(4-tuples reused by new connections); hold opens COUNT connections and
+keeps them silent for S seconds; flood sends COUNT bare SYN segments from
+random ports to random ports (a raw socket, bad checksum: the receiver
+drops them, a capture sees COUNT new flows). Every socket operation has a
+timeout, so a broken network ends the run with an error instead of
+hanging it.
 """
 import argparse
 import random
@@ -54,8 +61,17 @@ def sink(a):
     def drain(c):
         with c:
             c.settimeout(a.timeout)
-            while c.recv(65536):
-                pass
+            since_pause = 0
+            while True:
+                b = c.recv(a.chunk)
+                if not b:
+                    break
+                if a.delay:
+                    time.sleep(a.delay)
+                since_pause += len(b)
+                if a.pause_every and since_pause >= a.pause_every:
+                    since_pause = 0
+                    time.sleep(a.pause)
 
     threads = []
     for _ in range(a.count):
@@ -101,22 +117,54 @@ def serve(a):
         t.join()
 
 
+def connect_from(a, port):
+    """A connection from a fixed local port; OSError if the port's previous
+    connection is not gone yet (TIME_WAIT is fine with SO_REUSEADDR, but
+    not LAST_ACK after a lost ACK)."""
+    s = socket.socket(family(a.host), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(a.timeout)
+    try:
+        s.bind(("", port))
+        s.connect((a.host, a.port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
 def fetch(a):
     per, rest = divmod(a.count, a.workers)
     failures = []
 
-    def worker(n):
+    def worker(w, n):
+        ports = [a.base_port + w * a.pool + i for i in range(a.pool)]
+        deadline = time.monotonic() + 4 * a.timeout
+        attempts = 0
         try:
-            for i in range(n):
-                s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+            i = 0
+            while i < n:
+                if not ports:
+                    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+                else:
+                    port = ports[attempts % len(ports)]
+                    attempts += 1
+                    try:
+                        s = connect_from(a, port)
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.01)  # the next port of the pool
+                        continue
                 s.sendall(b"GET /%d HTTP/1.0\r\nHost: b\r\n\r\n" % i)
                 while s.recv(65536):
                     pass
                 s.close()
+                i += 1
         except OSError as e:
             failures.append(e)
 
-    threads = [threading.Thread(target=worker, args=(per + (w < rest),))
+    threads = [threading.Thread(target=worker, args=(w, per + (w < rest)))
                for w in range(a.workers)]
     for t in threads:
         t.start()
@@ -158,6 +206,11 @@ def main():
         q.add_argument("--bytes", type=int, default=0)
         q.add_argument("--ready")
         q.add_argument("--timeout", type=float, default=30)
+        if name == "sink":
+            q.add_argument("--chunk", type=int, default=65536)
+            q.add_argument("--delay", type=float, default=0.0)
+            q.add_argument("--pause-every", type=int, default=0)
+            q.add_argument("--pause", type=float, default=0.0)
     for name in ("send", "fetch"):
         q = sub.add_parser(name)
         q.add_argument("--host", required=True)
@@ -166,6 +219,9 @@ def main():
         q.add_argument("--count", type=int, default=1)
         q.add_argument("--workers", type=int, default=1)
         q.add_argument("--timeout", type=float, default=30)
+        if name == "fetch":
+            q.add_argument("--pool", type=int, default=0)
+            q.add_argument("--base-port", type=int, default=40000)
     q = sub.add_parser("hold")
     q.add_argument("--host", required=True)
     q.add_argument("--port", type=int, required=True)
