@@ -131,13 +131,7 @@ def one(suite, args, label, src, seed):
 
 def main():
     args = wstest.parse_args(options)
-    if not args.standalone:
-        print("--standalone is required")
-        sys.exit(2)
-    suite = wstest.Suite(args, "fuzz")
-    files = wstest.corpus(args.source_dir)
-    if not files:
-        suite.fatal("no captures under tests/pcaps")
+    suite, files = wstest.corpus_suite(args, "fuzz")
     jobs = [(label, src, seed) for label, src in files
             for seed in range(args.first_seed, args.first_seed + args.seeds)]
     for res in suite.parallel(lambda j: one(suite, args, *j), jobs, workers=args.jobs or None):

@@ -92,13 +92,7 @@ def one_file(suite, label, src, quick):
 def main():
     args = wstest.parse_args(lambda p: p.add_argument(
         "--quick", action="store_true", help="only the Prometheus identity"))
-    if not args.standalone:
-        print("--standalone is required")
-        sys.exit(2)
-    suite = wstest.Suite(args, "zstat")
-    files = wstest.corpus(args.source_dir)
-    if not files:
-        suite.fatal("no captures under tests/pcaps")
+    suite, files = wstest.corpus_suite(args, "zstat")
     results = suite.parallel(lambda f: one_file(suite, f[0], f[1], args.quick), files)
     for (label, _), res in zip(files, results):
         if isinstance(res, str):

@@ -232,6 +232,20 @@ def corpus(source_dir, shared=True):
     return out
 
 
+def corpus_suite(args, name):
+    """The Suite of a test that compares the plugin with the standalone
+    over the whole corpus, and the corpus: (suite, files). Exits 2 without
+    --standalone, fails the suite if there are no captures."""
+    if not args.standalone:
+        print("--standalone is required")
+        sys.exit(2)
+    suite = Suite(args, name)
+    files = corpus(args.source_dir)
+    if not files:
+        suite.fatal("no captures under tests/pcaps")
+    return suite, files
+
+
 def diff(a, b, n=20):
     import difflib
     return "".join(list(difflib.unified_diff(a.splitlines(True), b.splitlines(True),
