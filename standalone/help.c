@@ -24,6 +24,7 @@ void help_print(FILE *out)
             "                           repeat to replay several files, in order, as one\n"
             "                           capture\n"
             "  -o, --output FILE        write the metrics to FILE instead of standard output\n"
+            "                           ('-': standard output)\n"
             "      --format FORMAT      prometheus (text 0.0.4, the default) or openmetrics\n"
             "      --timeline           OpenMetrics with one snapshot per stats interval of\n"
             "                           capture time, each stamped with its capture time\n"

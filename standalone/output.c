@@ -12,7 +12,7 @@ static int fail(const output *o, int e, char *err, size_t errlen)
 
 int output_open(output *o, const char *path, char *err, size_t errlen)
 {
-    if (path == NULL) {
+    if (path == NULL || strcmp(path, "-") == 0) {
         o->f = stdout;
         o->name = "standard output";
         o->is_file = 0;

@@ -15,7 +15,8 @@ typedef struct output {
     int is_file;
 } output;
 
-/* path NULL: standard output. 0, or -1 with "NAME: reason" in err. */
+/* path NULL or "-" (as -r - reads standard input): standard output.
+ * 0, or -1 with "NAME: reason" in err. */
 int output_open(output *o, const char *path, char *err, size_t errlen);
 
 /* Write len bytes and flush. 0, or -1 with "NAME: reason" in err. */

@@ -172,6 +172,10 @@ def case_output_file():
     check(open(out, "rb").read().endswith(b"\n# EOF\n"), "-o openmetrics")
     p = run("-q", "-r", f, "-o", path("no/such/dir/out.prom"), code=1)
     check(len(err_lines(p)) == 1 and "no/such/dir" in err_lines(p)[0], "unwritable -o")
+    # "-" is standard output, as -r - is standard input: no file named "-".
+    p = subprocess.run([BIN, "-q", "-r", f, "-o", "-"], capture_output=True, cwd=WORK)
+    check(p.returncode == 0 and p.stdout == run("-q", "-r", f).stdout, "-o - is stdout")
+    check(not os.path.exists(path("-")), "-o - created a file named '-'")
     if os.path.exists("/dev/full"):
         p = run("-q", "-r", f, "-o", "/dev/full", code=1)
         check("/dev/full" in p.stderr.decode(), "write error names the file")
