@@ -26,6 +26,7 @@ timeout, so a broken network ends the run with an error instead of
 hanging it.
 """
 import argparse
+import itertools
 import random
 import socket
 import struct
@@ -117,20 +118,25 @@ def serve(a):
         t.join()
 
 
-def connect_from(a, port):
-    """A connection from a fixed local port; OSError if the port's previous
-    connection is not gone yet (TIME_WAIT is fine with SO_REUSEADDR, but
-    not LAST_ACK after a lost ACK)."""
-    s = socket.socket(family(a.host), socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.settimeout(a.timeout)
-    try:
-        s.bind(("", port))
-        s.connect((a.host, a.port))
-    except OSError:
-        s.close()
-        raise
-    return s
+def connect_pooled(a, ports, deadline):
+    """A connection from the next port of the iterator ports. A port whose
+    previous connection is not gone yet (TIME_WAIT is fine with
+    SO_REUSEADDR, LAST_ACK after a lost ACK is not) is skipped for the
+    next one, until the deadline."""
+    for port in ports:
+        s = socket.socket(family(a.host), socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(a.timeout)
+        try:
+            s.bind(("", port))
+            s.connect((a.host, a.port))
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    raise OSError("no port to connect from")
 
 
 def fetch(a):
@@ -138,29 +144,19 @@ def fetch(a):
     failures = []
 
     def worker(w, n):
-        ports = [a.base_port + w * a.pool + i for i in range(a.pool)]
+        first = a.base_port + w * a.pool
+        ports = itertools.cycle(range(first, first + a.pool))
         deadline = time.monotonic() + 4 * a.timeout
-        attempts = 0
         try:
-            i = 0
-            while i < n:
-                if not ports:
-                    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+            for i in range(n):
+                if a.pool:
+                    s = connect_pooled(a, ports, deadline)
                 else:
-                    port = ports[attempts % len(ports)]
-                    attempts += 1
-                    try:
-                        s = connect_from(a, port)
-                    except OSError:
-                        if time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.01)  # the next port of the pool
-                        continue
-                s.sendall(b"GET /%d HTTP/1.0\r\nHost: b\r\n\r\n" % i)
-                while s.recv(65536):
-                    pass
-                s.close()
-                i += 1
+                    s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+                with s:
+                    s.sendall(b"GET /%d HTTP/1.0\r\nHost: b\r\n\r\n" % i)
+                    while s.recv(65536):
+                        pass
         except OSError as e:
             failures.append(e)
 
