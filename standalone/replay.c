@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
@@ -134,6 +135,16 @@ static long long source_position(const source *src)
     return src->mapping ? (long long)src->map.off : (long long)ftell(pcap_file(src->p));
 }
 
+/* The file's size if it is a regular file, else -1. */
+static long long file_size(FILE *fp)
+{
+    struct stat st;
+
+    if (fp == NULL || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    return (long long)st.st_size;
+}
+
 /* One frame through the hooks and the monitor. 0, or TCPWM_ENOMEM. */
 static int analyze(replay *r, const char *name, const source *src, const pending *p)
 {
@@ -220,7 +231,7 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
 
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
-    status_file(r->st, name, pcap_file(src.p));
+    status_file(r->st, name, file_size(pcap_file(src.p)));
     for (;;) {
         int n = source_next(&src, name, &h, &data, errbuf, errlen);
 
@@ -252,7 +263,7 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "%s: out of memory", name);
         rc = -1;
     }
-    status_file(r->st, NULL, NULL);
+    status_file(r->st, NULL, -1);
     pcapmap_close(&src.map);
     if (src.prog != NULL)
         pcap_freecode(&prog);

@@ -2,7 +2,6 @@
 #include "status.h"
 
 #include <inttypes.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,8 +23,8 @@ void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns)
     s->tty = !quiet && isatty(fileno(err));
     s->interval_ns = interval_ns;
     s->next_line_ns = now_ns() + interval_ns;
-    s->file = NULL;
-    s->pos = -1;
+    s->bar = false;
+    s->pos = 0;
     s->path = NULL;
     s->size = 0;
     s->shown_pct = -1;
@@ -40,19 +39,13 @@ void status_drops(status *s, uint64_t dropped, uint64_t if_dropped)
     s->if_dropped = if_dropped;
 }
 
-void status_file(status *s, const char *path, FILE *fp)
+void status_file(status *s, const char *path, long long size)
 {
-    struct stat st;
-
     status_clear(s);
-    s->file = NULL;
-    s->pos = -1;
+    s->pos = 0;
     s->path = path;
-    if (!s->tty || fp == NULL || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
-        (long long)st.st_size < STATUS_BAR_MIN_BYTES)
-        return;
-    s->file = fp;
-    s->size = (long long)st.st_size;
+    s->size = size;
+    s->bar = s->tty && path != NULL && size >= STATUS_BAR_MIN_BYTES;
 }
 
 void status_clear(status *s)
@@ -89,7 +82,7 @@ void status_position(status *s, long long pos)
 
 static void draw_bar(status *s)
 {
-    long long pos = s->pos >= 0 ? s->pos : (long long)ftell(s->file);
+    long long pos = s->pos;
     int pct, fill;
 
     if (pos < 0)
@@ -117,14 +110,14 @@ void status_tick(status *s, const tcpwm_metrics *mt)
             s->next_line_ns += ((now - s->next_line_ns) / s->interval_ns + 1) * s->interval_ns;
         }
     }
-    if (s->file != NULL)
+    if (s->bar)
         draw_bar(s);
 }
 
 void status_final(status *s, const tcpwm_metrics *mt)
 {
     status_clear(s);
-    s->file = NULL;
+    s->bar = false;
     if (s->lines)
         stats_line(s, "final", mt);
 }

@@ -26,8 +26,8 @@ typedef struct status {
     int64_t interval_ns;
     int64_t next_line_ns; /* monotonic time of the next stats line */
     /* The bar, for the current file. */
-    FILE *file; /* the file being read; NULL: no bar */
-    long long pos; /* bytes of it read, from status_position(); -1: ftell */
+    bool bar;   /* a bar is wanted for the current file */
+    long long pos; /* bytes of it read, from status_position() */
     const char *path;
     long long size;
     int shown_pct; /* -1 when no bar is on screen */
@@ -38,11 +38,11 @@ typedef struct status {
 
 void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns);
 
-/* A new input file begins; fp is its stream (for ftell), NULL if none. */
-void status_file(status *s, const char *path, FILE *fp);
+/* A new input file begins; size is its size in bytes when it is a
+ * regular file, else -1 (no bar). path NULL: the file has ended. */
+void status_file(status *s, const char *path, long long size);
 
-/* How far into the current file the reading is (a reader that does not
- * go through its stream, e.g. a mapping); else the bar asks ftell(). */
+/* How far into the current file the reading is, in bytes of the file. */
 void status_position(status *s, long long pos);
 
 /* Every STATUS_TICK_PACKETS packets: print a stats line when one is due,
