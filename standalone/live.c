@@ -205,7 +205,7 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
         return EXIT_FAIL;
     }
     snapshot_publish(&snap, tcpwm_monitor_metrics(m), 0, 0);
-    status_init(&st, stderr, o->quiet, o->interval_ns);
+    status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     status_drops(&st, 0, 0);
 
     signal_capture = &c;
@@ -223,10 +223,14 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     }
     endpoint_format(&ep, where);
     fprintf(stderr,
-            PROG ": capturing on %s (%s, snaplen %d%s%s%s), metrics at http://%s%s, "
-                 "running as %s\n",
+            PROG ": capturing on %s (%s, snaplen %d%s%s%s), analyzing %s, metrics at "
+                 "http://%s%s, running as %s\n",
             o->interface, capture_link_name(&c), o->snaplen, o->filter ? ", filter '" : "",
-            o->filter ? o->filter : "", o->filter ? "'" : "", where, o->telemetry_path, who);
+            o->filter ? o->filter : "", o->filter ? "'" : "",
+            o->config.scope == TCPWM_SCOPE_GLOBAL
+                ? "TCP between global unicast addresses only (--scope global)"
+                : "every TCP packet (--scope all)",
+            where, o->telemetry_path, who);
 
     loop l = {
         .m = m,

@@ -5,6 +5,7 @@
  * analyzed is still written) or a live capture failed, 2 usage error. */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tcpwm/buf.h"
 #include "tcpwm/err.h"
@@ -41,6 +42,18 @@ static int render(const options *o, tcpwm_monitor *m, timeline *tl, tcpwm_buf *b
     return rc;
 }
 
+/* After a file failed: the ones after it that were not read. */
+static void not_read(const char *const *rest, size_t n)
+{
+    if (n == 0)
+        return;
+    fprintf(stderr, PROG ": not read: ");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s%s", i > 0 ? ", " : "",
+                strcmp(rest[i], "-") == 0 ? "standard input" : rest[i]);
+    fprintf(stderr, " (%zu more file%s after the one that failed)\n", n, n == 1 ? "" : "s");
+}
+
 static int run(const options *o)
 {
     char err[1024];
@@ -71,7 +84,7 @@ static int run(const options *o)
     if (o->top > 0)
         tcpwm_monitor_on_flow_end(m, top_offer, &t);
     timeline_init(&tl, o->interval_ns);
-    status_init(&st, stderr, o->quiet, o->interval_ns);
+    status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     tcpwm_buf_init(&b, SIZE_MAX / 2);
 
     replay r = {
@@ -87,14 +100,22 @@ static int run(const options *o)
             /* Stop here; what was analyzed so far is still written. */
             status_clear(&st);
             fprintf(stderr, PROG ": %s\n", err);
+            not_read(o->inputs + i + 1, o->n_inputs - i - 1);
             code = EXIT_FAIL;
             break;
         }
     }
-    status_final(&st, tcpwm_monitor_metrics(m));
+    /* A failure before the first frame leaves nothing to report: an
+     * exposition of zeros would look like a clean capture (and scroll the
+     * error off the screen). The exit status says it failed. */
+    bool nothing = code != EXIT_OK && tcpwm_monitor_metrics(m)->packets == 0;
+    if (!nothing)
+        status_final(&st, tcpwm_monitor_metrics(m));
 
-    rc = render(o, m, &tl, &b);
-    if (rc != 0) {
+    rc = nothing ? 0 : render(o, m, &tl, &b);
+    if (nothing) {
+        output_close(&out, err, sizeof err);
+    } else if (rc != 0) {
         fprintf(stderr, PROG ": cannot render the metrics: %s\n", tcpwm_strerror(rc));
         code = EXIT_FAIL;
         output_close(&out, err, sizeof err);
@@ -107,7 +128,7 @@ static int run(const options *o)
         code = EXIT_FAIL;
     }
 
-    if (o->top > 0) {
+    if (o->top > 0 && !nothing) {
         tcpwm_monitor_foreach_flow(m, top_offer, &t);
         /* Flows still in the table were offered just now, not again when
          * the monitor is freed. */

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
@@ -160,6 +161,67 @@ static const char *mode_flag(int c, bool live)
     }
 }
 
+/* True if word names something to read: an existing file that is not a
+ * directory, with a dot or a slash in its name, so that a file called
+ * "tcp" or "port" in the current directory never hides a filter word. */
+static bool names_file(const char *word)
+{
+    struct stat st;
+
+    return (strchr(word, '.') != NULL || strchr(word, '/') != NULL) && stat(word, &st) == 0 &&
+           !S_ISDIR(st.st_mode);
+}
+
+/* True if word ends like a capture file's name ("x.pcap", "x.pcapng.gz"):
+ * no BPF expression word does. */
+static bool looks_like_capture(const char *word)
+{
+    static const char *const ext[] = {".pcap", ".pcapng", ".cap", ".gz", ".zst",
+                                      ".lz4", ".xz", ".dmp", ".ntar"};
+    size_t n = strlen(word);
+
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && strcmp(word + n - e, ext[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The words after the options of a replay are the filter, as with
+ * tcpdump, unless they are files: `-r *.pcap` gives `-r a.pcap b.pcap
+ * c.pcap`, and those are read as more files. Words are files when every
+ * one names an existing file or ends like a capture file's name (a
+ * missing one then fails as a missing -r file would, in its turn). Some
+ * files and some filter words is a usage error: the files would be
+ * silently taken as a filter or the filter as files. 0: words are the
+ * filter; 1: they were added to o->inputs; -1: usage error printed. */
+static int words_as_files(options *o, char **words, int n, FILE *err)
+{
+    int files = 0;
+
+    for (int i = 0; i < n; i++)
+        if (names_file(words[i]) || looks_like_capture(words[i]))
+            files++;
+    if (files == 0)
+        return 0;
+    if (files < n) {
+        for (int i = 0; i < n; i++) {
+            if (names_file(words[i]) || looks_like_capture(words[i])) {
+                usage_error(err,
+                            "'%s' after the options is a file, but the other words are not: "
+                            "give each file its own -r (-r a.pcap -r b.pcap) and put the "
+                            "filter after the options",
+                            words[i]);
+                return -1;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        o->inputs[o->n_inputs++] = words[i];
+    return 1;
+}
+
 /* Join the filter words with spaces, as tcpdump does. */
 static char *join_words(char **words, int n)
 {
@@ -184,7 +246,7 @@ static char *join_words(char **words, int n)
 options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE *err)
 {
     const char *live_flag = NULL, *offline_flag = NULL;
-    bool format_set = false, port_set = false;
+    bool format_set = false, port_set = false, scope_set = false;
     uint16_t port = ENDPOINT_DEFAULT_PORT;
     uint32_t u;
     int c;
@@ -245,6 +307,7 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
                 o->config.scope = TCPWM_SCOPE_ALL;
             else
                 return usage_error(err, "--scope: expected global or all, not '%s'", arg);
+            scope_set = true;
             break;
         case 's':
             if (options_parse_seconds(arg, &o->interval_ns) != 0)
@@ -372,12 +435,27 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
         return usage_error(err, "%s is for live capture (-i)", live_flag);
     if (port_set)
         o->listen.port = port;
+    /* A capture file was chosen to be analyzed, and lab and shared
+     * captures are mostly of private addresses: replay analyzes every TCP
+     * packet, as the Wireshark plugin does. A live exporter keeps the
+     * original tool's default, global addresses only: its traffic is what
+     * an internet-facing host sees, its own private and loopback traffic
+     * aside. Either way the stats lines say what the scope left out. */
+    if (!scope_set)
+        o->config.scope = o->interface != NULL ? TCPWM_SCOPE_GLOBAL : TCPWM_SCOPE_ALL;
     if (o->timeline) {
         if (format_set && o->format != TCPWM_FMT_OPENMETRICS)
             return usage_error(err, "%s",
                                "--timeline writes OpenMetrics; it cannot be combined with "
                                "--format prometheus");
         o->format = TCPWM_FMT_OPENMETRICS;
+    }
+    if (optind < argc && o->interface == NULL) {
+        int as_files = words_as_files(o, argv + optind, argc - optind, err);
+        if (as_files < 0)
+            return OPTIONS_USAGE;
+        if (as_files > 0)
+            optind = argc;
     }
     if (optind < argc) {
         o->filter = join_words(argv + optind, argc - optind);

@@ -2,6 +2,7 @@
 #include "status.h"
 
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +17,7 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns)
+void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns, tcpwm_scope scope)
 {
     s->err = err;
     s->lines = !quiet;
@@ -30,6 +31,10 @@ void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns)
     s->shown_pct = -1;
     s->live = false;
     s->dropped = s->if_dropped = 0;
+    s->last[0] = '\0';
+    s->last_line_ns = 0;
+    s->scope = scope;
+    s->noted = false;
 }
 
 void status_drops(status *s, uint64_t dropped, uint64_t if_dropped)
@@ -56,23 +61,69 @@ void status_clear(status *s)
     s->shown_pct = -1;
 }
 
-static void stats_line(status *s, const char *what, const tcpwm_metrics *mt)
+/* TCP packets the scope left out. */
+static uint64_t outside_scope(const status *s, const tcpwm_metrics *mt)
 {
-    char line[512];
-    int n;
+    if (s->scope != TCPWM_SCOPE_GLOBAL || mt->global_tcp_packets > mt->tcp_packets)
+        return 0;
+    return mt->tcp_packets - mt->global_tcp_packets;
+}
 
+/* Once, the first time the scope leaves packets out. */
+static void scope_note(status *s, const tcpwm_metrics *mt)
+{
+    if (s->noted || outside_scope(s, mt) == 0)
+        return;
+    s->noted = true;
+    status_clear(s);
+    fprintf(s->err, "tcp_window_monitor: note: --scope global analyzes only TCP between two "
+                    "global unicast addresses; packets between private, loopback or link-local "
+                    "addresses are counted as 'outside --scope global' and not analyzed (no "
+                    "loss, no windows): --scope all analyzes every TCP packet\n");
+}
+
+/* The figures after "NAME: " (without the time of the line). */
+static void format_line(const status *s, const tcpwm_metrics *mt, char *line, size_t size)
+{
+    uint64_t outside = outside_scope(s, mt);
+    uint64_t analyzed = mt->tcp_packets - outside;
+    size_t n = 0;
+
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n < size)                                                                              \
+            n += (size_t)snprintf(line + n, size - n, __VA_ARGS__);                                \
+    } while (0)
+    ADD("packets %" PRIu64 ", tcp %" PRIu64 ", analyzed %" PRIu64, mt->packets, mt->tcp_packets,
+        analyzed);
+    if (outside > 0)
+        ADD(" (%" PRIu64 " outside --scope global)", outside);
+    ADD(", missing %" PRIu64 ", duplicate %" PRIu64 ", out_of_order %" PRIu64
+        ", capture_gap %" PRIu64 ", zero_window %" PRIu64 ", window_shrink %" PRIu64
+        ", active connections %" PRIu64,
+        mt->missing, mt->duplicate, mt->out_of_order, mt->capture_gap, mt->zero_window,
+        mt->window_shrink, mt->active_connections);
+    if (s->live)
+        ADD(", dropped by this monitor %" PRIu64 " (capture buffer full), by the interface %" PRIu64,
+            s->dropped, s->if_dropped);
+#undef ADD
+}
+
+static void stats_line(status *s, const char *what, const tcpwm_metrics *mt, bool force)
+{
+    char line[sizeof s->last];
+    int64_t now = now_ns();
+
+    format_line(s, mt, line, sizeof line);
+    /* Live: an unchanged line says nothing new, but a heartbeat shows the
+     * monitor is alive. */
+    if (!force && s->live && strcmp(line, s->last) == 0 &&
+        now - s->last_line_ns < STATUS_HEARTBEAT_NS)
+        return;
+    memcpy(s->last, line, sizeof line);
+    s->last_line_ns = now;
     /* One write: in live mode another thread may print too. */
-    n = snprintf(line, sizeof line,
-                 "tcp_window_monitor: %s: packets %" PRIu64 ", tcp %" PRIu64 ", missing %" PRIu64
-                 ", duplicate %" PRIu64 ", out_of_order %" PRIu64 ", capture_gap %" PRIu64
-                 ", active connections %" PRIu64,
-                 what, mt->packets, mt->tcp_packets, mt->missing, mt->duplicate, mt->out_of_order,
-                 mt->capture_gap, mt->active_connections);
-    if (s->live && n > 0 && (size_t)n < sizeof line)
-        snprintf(line + n, sizeof line - (size_t)n,
-                 ", capture dropped %" PRIu64 " (interface %" PRIu64 ")", s->dropped,
-                 s->if_dropped);
-    fprintf(s->err, "%s\n", line);
+    fprintf(s->err, "tcp_window_monitor: %s: %s\n", what, line);
 }
 
 void status_position(status *s, long long pos)
@@ -100,12 +151,13 @@ static void draw_bar(status *s)
 
 void status_tick(status *s, const tcpwm_metrics *mt)
 {
+    scope_note(s, mt);
     if (s->lines) {
         int64_t now = now_ns();
 
         if (now >= s->next_line_ns) {
             status_clear(s);
-            stats_line(s, "stats", mt);
+            stats_line(s, "stats", mt, false);
             /* Skip intervals missed while a slow file system stalled us. */
             s->next_line_ns += ((now - s->next_line_ns) / s->interval_ns + 1) * s->interval_ns;
         }
@@ -118,6 +170,7 @@ void status_final(status *s, const tcpwm_metrics *mt)
 {
     status_clear(s);
     s->bar = false;
+    scope_note(s, mt);
     if (s->lines)
-        stats_line(s, "final", mt);
+        stats_line(s, "final", mt, true);
 }

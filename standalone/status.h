@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Progress on standard error while replaying: a stats line every stats
- * interval of wall-clock time and one at the end (not with -q), and a
- * progress bar for big files when standard error is a terminal. Anything
- * else written to standard error calls status_clear() first, so the bar
- * never mixes with it. */
+/* Progress on standard error: a stats line every stats interval of
+ * wall-clock time and one at the end (not with -q), and a progress bar for
+ * big files when standard error is a terminal. A live capture prints a
+ * line only when a figure changed, and otherwise one heartbeat line every
+ * STATUS_HEARTBEAT_NS. The lines say how many TCP packets were analyzed
+ * and how many the scope left out; the first time it leaves any out, one
+ * note (even with -q) names --scope all, so that "missing 0" is never
+ * read as "no loss" about packets that were not looked at. Anything else
+ * written to standard error calls status_clear() first, so the bar never
+ * mixes with it. */
 #ifndef TCPWM_CLI_STATUS_H
 #define TCPWM_CLI_STATUS_H
 
@@ -12,9 +17,13 @@
 #include <stdio.h>
 
 #include "tcpwm/metrics.h"
+#include "tcpwm/monitor.h"
 
 /* Check the clock once every this many packets. */
 #define STATUS_TICK_PACKETS 4096u
+
+/* A live capture whose figures stand still still says so this often. */
+#define STATUS_HEARTBEAT_NS (60 * 1000000000LL)
 
 /* Files smaller than this get no progress bar. */
 #define STATUS_BAR_MIN_BYTES (64LL * 1024 * 1024)
@@ -31,12 +40,17 @@ typedef struct status {
     const char *path;
     long long size;
     int shown_pct; /* -1 when no bar is on screen */
-    /* Live capture: the lines also tell the capture drops. */
+    /* Live capture: the lines also tell the capture drops, and come only
+     * on change or as a heartbeat. */
     bool live;
     uint64_t dropped, if_dropped;
+    char last[512];       /* the last line printed, for "on change" */
+    int64_t last_line_ns; /* when it was printed */
+    tcpwm_scope scope;
+    bool noted;           /* the --scope note was printed */
 } status;
 
-void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns);
+void status_init(status *s, FILE *err, bool quiet, int64_t interval_ns, tcpwm_scope scope);
 
 /* A new input file begins; size is its size in bytes when it is a
  * regular file, else -1 (no bar). path NULL: the file has ended. */

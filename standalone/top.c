@@ -9,9 +9,13 @@
 
 #include "flowtext.h"
 
+/* Loss events as the README's loss ratio counts them. A capture gap is a
+ * hole the receiver acknowledged and the capture never showed: the
+ * network did not lose it, and it was already counted once as missing
+ * when the hole opened. */
 static uint64_t loss(const tcpwm_flow_stats *s)
 {
-    return (uint64_t)s->missing + s->duplicate + s->out_of_order + s->capture_gap;
+    return (uint64_t)s->missing + s->duplicate + s->out_of_order;
 }
 
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
@@ -149,9 +153,13 @@ void top_print(top *t, FILE *f)
         if ((int)strlen(flow) > width)
             width = (int)strlen(flow);
     }
-    fprintf(f, "top %zu of %" PRIu64 " flows by loss events:\n", t->n, t->seen);
-    fprintf(f, "%4s  %-*s %10s %8s %8s %9s %12s %11s %7s %10s\n", "#", width, "flow", "packets",
-            "loss", "missing", "duplicate", "out_of_order", "capture_gap", "shrink", "min_window");
+    fprintf(f,
+            "top %zu of %" PRIu64 " flows by loss events (missing + duplicate + out_of_order; "
+            "capture_gap: holes the capture missed, not lost in the network):\n",
+            t->n, t->seen);
+    fprintf(f, "%4s  %-*s %10s %11s %8s %9s %12s %11s %14s %16s\n", "#", width, "flow", "packets",
+            "loss_events", "missing", "duplicate", "out_of_order", "capture_gap", "window_shrinks",
+            "min_window_bytes");
     for (size_t i = 0; i < t->n; i++) {
         const tcpwm_flow_view *v = &t->heap[i];
         const tcpwm_flow_stats *s = &v->stats;
@@ -162,8 +170,8 @@ void top_print(top *t, FILE *f)
         else
             snprintf(minwin, sizeof minwin, "-");
         fprintf(f,
-                "%4zu  %-*s %10" PRIu32 " %8" PRIu64 " %8" PRIu32 " %9" PRIu32 " %12" PRIu32
-                " %11" PRIu32 " %7" PRIu32 " %10s\n",
+                "%4zu  %-*s %10" PRIu32 " %11" PRIu64 " %8" PRIu32 " %9" PRIu32 " %12" PRIu32
+                " %11" PRIu32 " %14" PRIu32 " %16s\n",
                 i + 1, width, flow, s->packets, loss(s), s->missing, s->duplicate, s->out_of_order,
                 s->capture_gap, s->window_shrink, minwin);
     }

@@ -97,7 +97,12 @@ void verbose_event(FILE *f, int64_t ts_ns, const tcpwm_result *r)
     if (ev & TCPWM_EV_ZERO_WINDOW)
         ADD(" zero_window");
     if ((ev & WINDOW_EVENTS) && r->window_analyzed) {
-        ADD(" window=%" PRIu32 " was=%" PRId64, r->window, (int64_t)r->window - r->window_delta);
+        /* The first window of a direction has nothing to compare with. */
+        if (r->window_prev)
+            ADD(" window=%" PRIu32 " was=%" PRId64, r->window,
+                (int64_t)r->window - r->window_delta);
+        else
+            ADD(" window=%" PRIu32 " was=-", r->window);
         if (r->scale_known)
             ADD(" scale=%u", (unsigned)r->scale);
         else

@@ -165,6 +165,7 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
         res->events |= TCPWM_EV_SCALE_UNKNOWN;
     }
     if (h->flags & TCPWM__H_WIN) {
+        res->window_prev = true;
         res->window_delta = (int64_t)win - (int64_t)h->win;
         if (win < h->win) {
             a->metrics->window_shrink++;

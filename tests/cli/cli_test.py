@@ -4,7 +4,8 @@
     python3 cli_test.py BINARY PROMTOOL CASE
 
 Captures are crafted on the fly with pcapgen.py into a temporary folder.
-The addresses are global unicast, so the default --scope global sees them.
+The addresses are global unicast, so either --scope sees them (replay's
+default is all); the scope cases use private addresses.
 """
 import decimal
 import os
@@ -112,14 +113,21 @@ def case_usage():
 
 # ---- input errors: one line, what was read is still printed, exit 1 ------
 
-def expect_input_error(args, reason_re, packets):
+def expect_input_error(args, reason_re, packets, lines_expected=1):
+    """A fault after `packets` frames: one line naming it, exit 1, and the
+    frames read before it still reported; none read: nothing on stdout
+    (an exposition of zeros would read as a clean capture)."""
     p = run("-q", *args, code=1)
     lines = err_lines(p)
-    check(len(lines) == 1, f"{args}: expected one stderr line, got {lines}")
+    check(len(lines) == lines_expected,
+          f"{args}: expected {lines_expected} stderr line(s), got {lines}")
     check(re.search(reason_re, lines[0]), f"{args}: {lines[0]!r} !~ {reason_re!r}")
     check(lines[0].startswith("tcp_window_monitor: "), f"prefix: {lines[0]!r}")
-    check(metric(p.stdout, "tcp_monitor_packets_total") == packets,
-          f"{args}: packets before the fault")
+    if packets == 0:
+        check(p.stdout == b"", f"{args}: a fault before the first frame printed metrics")
+    else:
+        check(metric(p.stdout, "tcp_monitor_packets_total") == packets,
+              f"{args}: packets before the fault")
     return p
 
 
@@ -157,7 +165,111 @@ def case_unsupported_linktype():
 def case_stop_at_first_failure():
     f = lossy()
     n = len(pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6}))
-    expect_input_error(["-r", f, "-r", path("nope.pcap"), "-r", f], r"nope\.pcap", n)
+    p = expect_input_error(["-r", f, "-r", path("nope.pcap"), "-r", path("other.pcap")],
+                           r"nope\.pcap", n, lines_expected=2)
+    last = err_lines(p)[1]
+    check(re.fullmatch(r"tcp_window_monitor: not read: \S*other\.pcap \(1 more file after the "
+                       r"one that failed\)", last), f"files not read: {last!r}")
+
+
+def case_no_exposition():
+    """Issue 12, item 3: nothing read, nothing printed; -o leaves no
+    valid-looking file of zeros either."""
+    empty = path("zero-bytes.pcap")
+    open(empty, "wb").close()
+    text = path("notes.txt")
+    with open(text, "w") as fh:
+        fh.write("these are my notes, not a capture\n" * 20)
+    cases = [
+        (["-r", path("nope.pcap")], r"nope\.pcap: No such file"),
+        (["-r", WORK], re.escape(WORK) + ": "),
+        (["-r", empty], r"zero-bytes\.pcap: "),
+        (["-r", text], r"notes\.txt: "),
+        (["-r", lossy(), "port", "and"], r"lossy\.pcap: bad filter"),
+    ]
+    for args, reason in cases:
+        for extra in ([], ["--format", "openmetrics"], ["--timeline"], ["--top", "3"]):
+            p = run(*args, *extra, code=1)
+            lines = err_lines(p)
+            check(p.stdout == b"", f"{args} {extra}: printed {len(p.stdout)} bytes")
+            check(len(lines) == 1 and re.search(reason, lines[0]),
+                  f"{args} {extra}: stderr {lines}")
+        out = path("out.prom")
+        run(*args, "-o", out, code=1)
+        check(os.path.getsize(out) == 0, f"{args}: -o wrote {os.path.getsize(out)} bytes")
+    # A valid capture with no packet is not a failure: zeros are the truth.
+    p = run("-q", "-r", capture("header-only.pcap", []))
+    check(metric(p.stdout, "tcp_monitor_packets_total") == 0, "empty capture")
+
+
+def case_files_after_options():
+    """Issue 12, item 2: `-r *.pcap` gives -r a.pcap b.pcap c.pcap."""
+    a = lossy("a.pcap")
+    b = two_ports("b.pcap")
+    c = capture("c.pcapng", pcapgen.conversation(C, B, 40009, 22, T0 + 9 * 10**9, 4, drop={1}),
+                ng=True)
+    want = run("-q", "-r", a, "-r", b, "-r", c).stdout
+    check(run("-q", "-r", a, b, c).stdout == want, "-r a b c differs from -r a -r b -r c")
+    # Relative names too, as a glob in the capture folder gives them.
+    p = subprocess.run([BIN, "-q", "-r", "a.pcap", "b.pcap", "c.pcapng"], capture_output=True,
+                       cwd=WORK)
+    check(p.returncode == 0 and p.stdout == want, f"relative names: {p.stderr!r}")
+    # A missing name that looks like a capture is a missing file, in its turn.
+    p = run("-q", "-r", a, path("gone.pcapng"), b, code=1)
+    lines = err_lines(p)
+    check(len(lines) == 2 and "gone.pcapng: No such file" in lines[0] and "not read" in lines[1],
+          f"missing glob member: {lines}")
+    check(metric(p.stdout, "tcp_monitor_packets_total") == 11, "a.pcap was read")
+    # Files and filter words mixed: said, not guessed.
+    p = run("-q", "-r", a, b, "port", "80", code=2)
+    lines = err_lines(p)
+    check(len(lines) == 2 and "b.pcap' after the options is a file" in lines[0]
+          and "-r" in lines[0], f"mixed words: {lines}")
+    # A filter is still a filter, before or after the options; a file named
+    # like a filter word ("port", no dot) never hides one.
+    open(path("port"), "wb").close()
+    p = subprocess.run([BIN, "-q", "-r", "a.pcap", "port", "80"], capture_output=True, cwd=WORK)
+    check(p.returncode == 0 and metric(p.stdout, "tcp_monitor_packets_total") == 11,
+          f"filter with a file named 'port' around: {p.stderr!r}")
+    p = run("-q", "-r", b, "port", "443")
+    check(metric(p.stdout, "tcp_monitor_packets_total") == 12, "filter after -r")
+
+
+def private_capture():
+    """Lab addresses: one flow between private addresses with one loss,
+    one between global ones with two."""
+    recs = pcapgen.conversation("10.0.0.1", "192.168.1.2", 40000, 80, T0, 6, drop={2})
+    recs += pcapgen.conversation(A, B, 40001, 80, T0 + 10**9, 6, drop={1, 4})
+    return capture("lab.pcap", recs)
+
+
+def case_scope():
+    """Issue 12, item 1: never "no loss" about packets not analyzed."""
+    f = private_capture()
+    n_private = 3 + 5  # handshake + 6 segments, one dropped
+    n_global = 3 + 4
+    # Replay analyzes every TCP packet by default.
+    p = run("-r", f)
+    check(metric(p.stdout, "tcp_monitor_packet_loss_missing_total") == 3, "default scope: all")
+    lines = err_lines(p)
+    check(len(lines) == 1 and f"analyzed {n_private + n_global}," in lines[0]
+          and "outside" not in lines[0], f"default scope stats: {lines}")
+    # --scope global leaves the private flow out, and says so: one note
+    # naming --scope all, and the count on the final line.
+    p = run("-r", f, "--scope", "global", "-s", "0.001")
+    lines = err_lines(p)
+    notes = [line for line in lines if "note:" in line]
+    check(len(notes) == 1 and "--scope all" in notes[0], f"scope note: {lines}")
+    final = [line for line in lines if ": final: " in line]
+    check(len(final) == 1 and f"analyzed {n_global} ({n_private} outside --scope global)"
+          in final[0], f"final line: {final}")
+    check(metric(p.stdout, "tcp_monitor_packet_loss_missing_total") == 2, "global flow only")
+    # -q drops the stats lines, not the note.
+    p = run("-q", "-r", f, "--scope", "global")
+    check(err_lines(p) == notes, f"-q: {err_lines(p)}")
+    # Nothing left out: no note.
+    p = run("-r", lossy(), "--scope", "global")
+    check(not any("note:" in line for line in err_lines(p)), "note without cause")
 
 
 # ---- output ---------------------------------------------------------------
@@ -284,6 +396,10 @@ def case_filter():
 def case_top():
     p = run("-r", two_ports(), "--top", "5")
     lines = err_lines(p)
+    head = [line for line in lines if line.lstrip().startswith("#")]
+    check(len(head) == 1 and re.fullmatch(
+        r"\s+#\s+flow\s+packets\s+loss_events\s+missing\s+duplicate\s+out_of_order\s+"
+        r"capture_gap\s+window_shrinks\s+min_window_bytes", head[0]), f"--top header: {head}")
     rows = [line for line in lines if re.match(r"^\s+\d+\s", line)]
     check(len(rows) == 2, f"--top rows: {lines}")
     check(re.match(r"^\s+1\s+40\.0\.0\.3:40001 > 30\.0\.0\.2:443\s+12\s+3\s+3\s", rows[0]),
@@ -297,6 +413,16 @@ def case_top():
     p = run("-q", "-r", capture("rev.pcap", recs), "--top", "1", "--max-flows", "1")
     rows = [line for line in err_lines(p) if re.match(r"^\s+\d+\s", line)]
     check(len(rows) == 1 and "40.0.0.3:40001" in rows[0], f"--top 1: {rows}")
+    # Loss events are missing + duplicate + out_of_order, as the README's
+    # loss ratio: the server then ACKs everything, so each of the two holes
+    # is also a capture gap, and must not count twice.
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 10, drop={3, 6})
+    recs.append((recs[-1][0] + 10**8, pcapgen.tcp_frame(B, A, 80, 40000, 5001, 1001 + 10 * 1000,
+                                                        pcapgen.ACK)))
+    p = run("-q", "-r", capture("gaps.pcap", recs), "--top", "1")
+    rows = [line for line in err_lines(p) if re.match(r"^\s+\d+\s", line)]
+    check(len(rows) == 1 and re.search(r"\s12\s+2\s+2\s+0\s+0\s+2\s", rows[0]),
+          f"capture gaps are not loss events: {rows}")
 
 
 def case_verbose():
@@ -316,6 +442,12 @@ def case_verbose():
                        lines[1]), f"IPv6 line: {lines[1]!r}")
     check(re.fullmatch(ts + r" vlan 7 20\.0\.0\.1:40004 > 30\.0\.0\.2:80 missing gap=1000",
                        lines[2]), f"VLAN line: {lines[2]!r}")
+    # The first window of a direction has no earlier one: was=-, not was=0.
+    recs = [(T0, pcapgen.tcp_frame(A, B, 40000, 80, 1000, 5000, pcapgen.ACK, win=0)),
+            (T0 + 10**8, pcapgen.tcp_frame(A, B, 40000, 80, 1000, 5000, pcapgen.ACK, win=0))]
+    lines = err_lines(run("-q", "-v", "-r", capture("zw-first.pcap", recs)))
+    check(len(lines) == 2 and lines[0].endswith(" zero_window window=0 was=- scale=?")
+          and lines[1].endswith(" zero_window window=0 was=0 scale=?"), f"-v was=: {lines}")
     # Without -v, nothing of the sort.
     check(run("-q", "-r", f).stderr == b"", "-q without -v is silent")
 
@@ -324,7 +456,19 @@ def case_stats_line():
     p = run("-r", lossy())
     lines = err_lines(p)
     check(len(lines) == 1 and "final" in lines[0] and "packets 11" in lines[0]
-          and "missing 2" in lines[0], f"final stats line: {lines}")
+          and "analyzed 11," in lines[0] and "missing 2" in lines[0]
+          and "zero_window 0" in lines[0] and "window_shrink 0" in lines[0],
+          f"final stats line: {lines}")
+    # A window monitor's line shows window events (issue 12, item 6): the
+    # server's window goes 65535 -> 0 (SYN-ACK windows are never compared,
+    # semantics.md 5): one shrink, one zero window.
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 2)
+    recs.append((T0 + 10**9, pcapgen.tcp_frame(B, A, 80, 40000, 5001, 2001, pcapgen.ACK)))
+    recs.append((T0 + 2 * 10**9, pcapgen.tcp_frame(B, A, 80, 40000, 5001, 3001, pcapgen.ACK,
+                                                   win=0)))
+    lines = err_lines(run("-r", capture("zw.pcap", recs)))
+    check(len(lines) == 1 and "zero_window 1," in lines[0] and "window_shrink 1," in lines[0],
+          f"window events in the stats line: {lines}")
 
 
 def case_multiple_files():

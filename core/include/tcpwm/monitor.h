@@ -133,7 +133,8 @@ typedef struct tcpwm_result {
     bool scale_known;
     uint8_t scale;          /* shift applied */
     uint32_t window;        /* scaled window */
-    int64_t window_delta;   /* change from the previous analyzed window; 0 first */
+    bool window_prev;       /* this direction had an analyzed window before */
+    int64_t window_delta;   /* change from that window; 0 without window_prev */
     const tcpwm_flow_view *flow; /* valid until the next call; NULL if !analyzed */
 } tcpwm_result;
 
