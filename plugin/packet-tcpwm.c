@@ -36,11 +36,13 @@
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto.h>
+#include <epan/range.h>
 #include <epan/tap.h>
 #include <wiretap/pcap-encap.h>
 #include <wiretap/wtap.h>
 
 #include "tcpwm/decode.h"
+#include "tcpwm/err.h"
 #include "tcpwm/metrics.h"
 #include "tcpwm/monitor.h"
 
@@ -108,6 +110,8 @@ static expert_field ei_tcpwm_zero_window = EI_INIT;
 static gint pref_scope = TCPWM_SCOPE_ALL;              /* --scope; "all" here, see below */
 static guint pref_max_holes = TCPWM_DEFAULT_MAX_HOLES; /* --max-holes */
 static guint pref_idle_timeout = (guint)(TCPWM_DEFAULT_IDLE_NS / 1000000000LL); /* seconds */
+static range_t *pref_vxlan_ports;  /* --vxlan-port; "4789" */
+static range_t *pref_geneve_ports; /* --geneve-port; "6081" */
 
 /* The preferences file shows the description: keep it the flag's word. */
 static const enum_val_t scope_vals[] = {
@@ -116,12 +120,29 @@ static const enum_val_t scope_vals[] = {
     {NULL, NULL, 0},
 };
 
+/* A port range preference as the decoder's list: the preference is the
+ * whole list, as the flag's first use replaces the default; ports past
+ * the list's TCPWM_MAX_TUNNEL_PORTS are left out, as the flag refuses
+ * them. An empty preference leaves the default. */
+static void ports_from_range(const range_t *r, uint16_t list[TCPWM_MAX_TUNNEL_PORTS])
+{
+    if (r == NULL || r->nranges == 0)
+        return;
+    memset(list, 0, TCPWM_MAX_TUNNEL_PORTS * sizeof list[0]);
+    for (guint i = 0; i < r->nranges; i++)
+        for (guint32 p = r->ranges[i].low; p <= r->ranges[i].high && p <= 65535; p++)
+            if (tcpwm_decode_port_add(list, p) == TCPWM_ELIMIT)
+                return;
+}
+
 void tcpwm_plugin_config(tcpwm_config *c)
 {
     tcpwm_config_default(c);
     c->scope = pref_scope == TCPWM_SCOPE_GLOBAL ? TCPWM_SCOPE_GLOBAL : TCPWM_SCOPE_ALL;
     c->max_holes = pref_max_holes < 1 ? 1 : pref_max_holes > 255 ? 255 : pref_max_holes;
     c->idle_timeout_ns = (int64_t)(pref_idle_timeout < 1 ? 1 : pref_idle_timeout) * 1000000000LL;
+    ports_from_range(pref_vxlan_ports, c->decode.vxlan_ports);
+    ports_from_range(pref_geneve_ports, c->decode.geneve_ports);
 }
 
 int tcpwm_plugin_tap_id(void)
@@ -752,6 +773,16 @@ void proto_register_tcpwm(void)
                                    "Open flows idle this long in capture time leave the flow "
                                    "table (tcp_window_monitor --idle-timeout)",
                                    10, &pref_idle_timeout);
+    range_convert_str(wmem_epan_scope(), &pref_vxlan_ports, "4789", 65535);
+    range_convert_str(wmem_epan_scope(), &pref_geneve_ports, "6081", 65535);
+    prefs_register_range_preference(prefs, "vxlan_ports", "VXLAN UDP ports",
+                                    "UDP destination ports read as VXLAN (RFC 7348), at most 8 "
+                                    "(tcp_window_monitor --vxlan-port)",
+                                    &pref_vxlan_ports, 65535);
+    prefs_register_range_preference(prefs, "geneve_ports", "Geneve UDP ports",
+                                    "UDP destination ports read as Geneve (RFC 8926), at most 8 "
+                                    "(tcp_window_monitor --geneve-port)",
+                                    &pref_geneve_ports, 65535);
 
     tcpwm_tap = register_tap("tcpwm");
     tcpwm_handle = register_dissector("tcpwm", dissect_tcpwm, proto_tcpwm);

@@ -52,12 +52,53 @@
 #       with `-i any` (Linux cooked SLL2, nanosecond timestamps): every
 #       forwarded segment is seen twice (in on r0, out on r1) as one stream.
 #
+# Tunnels and fragments (pairs of files of the same traffic: the counters of
+# one must equal those of the other):
+#
+#   vxlan-underlay.pcap  two bulk flows at once (1.5 MB each, one IPv4 and
+#       one IPv6 inside the tunnel) between real Linux vxlan devices in A
+#       and B (VNI 42, UDP 4789, overlay 192.168.77.0/24 and fd79::/64) over
+#       the routed IPv4 underlay; R drops 2% of the A->B VXLAN datagrams and
+#       delays 3% behind later ones (htb, as reorder-htb). Recorded on b0,
+#       -s 192: Ethernet / IPv4 / UDP / VXLAN / Ethernet / IP / TCP.
+#   vxlan-inner.pcap  the same traffic recorded at the same time on B's
+#       vxlan0, after decapsulation: the plain inner frames. Each TCP
+#       connection has the same packets in the same order as in the
+#       underlay file (the two connections interleave a little differently:
+#       vxlan hands frames on through per-CPU queues); the non-TCP frames
+#       of the underlay (ARP, neighbour discovery inside the tunnel) are not
+#       in it.
+#   frag-before-router.pcap  1 MB A->B over A - L - R - B, A with
+#       net.ipv4.ip_no_pmtu_disc=1 (no DF), r1's MTU 576, B's link 1500;
+#       L drops 2% of A's data segments. Recorded on r0 (R's input, after
+#       the loss, before the fragmentation): whole segments.
+#   frag-after-router.pcap  the same transfer recorded at the same time on
+#       b0, whole packets: every full-sized segment arrives as three IPv4
+#       fragments (552 + 552 + 376 bytes of IP payload), B's ACKs whole.
+#       Each direction carries the same TCP segments in the same order as
+#       frag-before-router.pcap once reassembled (ACKs and data interleave
+#       differently: the capture points are one router apart).
+#   frag-after-router-s128.pcap  frag-after-router.pcap cut to 128 bytes by
+#       editcap: the first fragment keeps its TCP header, later fragments
+#       keep their IP header. tshark does not reassemble fragments it lacks
+#       the bytes of, so it is no reference for this file: its truth is the
+#       other two.
+#   No IPv6 fragments: Linux's TCP never lets IPv6 fragment its segments
+#   (ip6_fragment refuses a packet without ignore_df, which only datagram
+#   sockets and tunnels set), IPv6 routers never fragment (RFC 8200), and
+#   a vxlan device over an IPv6 underlay with a smaller path MTU lowers the
+#   inner path MTU rather than fragment (tried on Linux 6.18).
+#
+# The other tunnels (GRE, ERSPAN, IP in IP, Geneve, MPLS) have no driver in
+# these kernels: scripts/encap-wrap.py wraps the captures above in them
+# (tests/pcaps/encap/README.md).
+#
 # Usage: sudo scripts/capture-real.sh [OUTDIR [SCENARIO...]]
 #   OUTDIR defaults to tests/pcaps/real; SCENARIO is one of bulk_random_drop,
-#   tbf_bottleneck, reorder_htb, many_short_flows, shrink_window, router_any
-#   (default: all of them).
-# Needs: root, iproute2, nftables, tcpdump, python3. Sends nothing outside
-# the namespaces it creates.
+#   tbf_bottleneck, reorder_htb, many_short_flows, shrink_window, router_any,
+#   vxlan, fragments (default: all of them).
+# Needs: root, iproute2 (with the vxlan driver), nftables, tcpdump, python3,
+# editcap (fragments). Sends nothing outside the namespaces it creates.
 
 set -euo pipefail
 
@@ -144,7 +185,9 @@ capture() {
     shift 3
     log="$WORK/$(basename "$file").log"
     # `ip netns exec` execs tcpdump, so $! is tcpdump itself and gets the SIGINT.
-    ip netns exec "$TAG-$ns" tcpdump -i "$ifc" -s 128 -U --immediate-mode -Z root -w "$file" "$@" tcp 2>"$log" &
+    # FILTER (default tcp) may be set by the caller: `FILTER=ip capture ...`.
+    ip netns exec "$TAG-$ns" tcpdump -i "$ifc" -s 128 -U --immediate-mode -Z root -w "$file" "$@" \
+        ${FILTER:-tcp} 2>"$log" &
     CAPTURES+=($!)
     for _ in $(seq 100); do
         grep -q "listening on" "$log" && return 0
@@ -163,6 +206,11 @@ stop_captures() {
     done
     CAPTURES=()
     grep -h "packets" "$WORK"/*.log | sed 's/^/  /' || true
+    # A packet tcpdump could not keep up with is not a packet the network
+    # lost: such a recording is not what it claims to be.
+    if grep -q "^[1-9][0-9]* packets dropped by kernel" "$WORK"/*.log; then
+        die "tcpdump dropped packets (a busy machine?): run the scenario again"
+    fi
     rm -f "$WORK"/*.log
 }
 
@@ -287,7 +335,127 @@ scenario_router_any() {
     teardown
 }
 
-ALL=(bulk_random_drop tbf_bottleneck reorder_htb many_short_flows shrink_window router_any)
+scenario_vxlan() {
+    echo "vxlan-underlay.pcap vxlan-inner.pcap"
+    topology
+    # A real Linux vxlan device in A and in B over the routed underlay
+    # a0 -> R -> b0 (RFC 7348: VNI 42, UDP 4789); the overlay gets its own
+    # IPv4 and IPv6 subnets. vxlan0's MTU is the kernel's default, 1450
+    # (1500 minus the 50 bytes of outer Ethernet payload headers), so every
+    # underlay packet fits the 1500-byte underlay without fragments.
+    local ns lo re
+    for ns in a b; do
+        if [[ $ns == a ]]; then lo=10.77.1.1 re=10.77.2.1; else lo=10.77.2.1 re=10.77.1.1; fi
+        in_ns "$ns" ip link add vxlan0 type vxlan id 42 dstport 4789 \
+            remote "$re" local "$lo" dev "${ns}0"
+        # No GRO on the decapsulated frames (vxlan's receive path merges
+        # them, and a capture on vxlan0 would see two segments as one), so
+        # vxlan0 shows exactly the frames the underlay carried.
+        in_ns "$ns" ip link set vxlan0 gso_max_segs 1 gro_max_size 0 up
+    done
+    in_ns a ip addr add 192.168.77.1/24 dev vxlan0
+    in_ns a ip addr add fd79::1/64 dev vxlan0 nodad
+    in_ns b ip addr add 192.168.77.2/24 dev vxlan0
+    in_ns b ip addr add fd79::2/64 dev vxlan0 nodad
+    # Loss and reordering of the underlay, A->B only: R drops 2% of the VXLAN
+    # datagrams it forwards, and r1's htb delays a random 3% of the rest
+    # behind later ones (the slow class of scenario_reorder_htb).
+    in_ns r nft add rule inet tcpwm routed iifname r0 udp dport 4789 \
+        'numgen random mod 100 < 2' drop
+    in_ns r tc qdisc add dev r1 root handle 1: htb default 10
+    in_ns r tc class add dev r1 parent 1: classid 1:10 htb rate 50mbit quantum 1514
+    in_ns r tc class add dev r1 parent 1: classid 1:20 htb rate 10mbit ceil 10mbit quantum 1514
+    in_ns r tc qdisc add dev r1 parent 1:20 pfifo limit 1000
+    in_ns r nft add rule inet tcpwm leaving oifname r1 udp dport 4789 \
+        'numgen random mod 100 < 3' meta priority set 1:20
+    server b sink --bind :: --port 5001 --count 2
+    # Both capture points are in B, after the drops and the reordering: b0
+    # sees the VXLAN datagrams, vxlan0 the frames they carry, one to one.
+    # 192 bytes keep the longest inner TCP header of IPv6 over VXLAN (50
+    # bytes of outer headers + 14 + 40 + 60), as 128 do for plain frames.
+    FILTER="udp port 4789" capture b b0 "$OUT/vxlan-underlay.pcap" -s 192
+    capture b vxlan0 "$OUT/vxlan-inner.pcap"
+    client a send --host 192.168.77.2 --port 5001 --bytes 1500000 &
+    local c4=$!
+    client a send --host fd79::2 --port 5001 --bytes 1500000
+    wait "$c4"
+    wait_servers
+    stop_captures
+    teardown
+}
+
+# topology_frag: A -- L -- R -- B, four namespaces in a line. L loses, R
+# fragments: r1 (R towards B) has a 576-byte MTU, every other link 1500.
+#
+#   a0 10.78.1.1 <-> l0 10.78.1.254 | l1 10.78.2.254 <-> r0 10.78.2.1 | r1 10.78.3.254 <-> b0 10.78.3.1
+#                                                                     mtu 576
+topology_frag() {
+    local ns
+    for ns in a l r b; do
+        ip netns add "$TAG-$ns"
+        NAMESPACES+=("$TAG-$ns")
+        in_ns "$ns" ip link set lo up
+    done
+    ip link add a0 netns "$TAG-a" type veth peer name l0 netns "$TAG-l"
+    ip link add l1 netns "$TAG-l" type veth peer name r0 netns "$TAG-r"
+    ip link add r1 netns "$TAG-r" type veth peer name b0 netns "$TAG-b"
+    in_ns a ip addr add 10.78.1.1/24 dev a0
+    in_ns l ip addr add 10.78.1.254/24 dev l0
+    in_ns l ip addr add 10.78.2.254/24 dev l1
+    in_ns r ip addr add 10.78.2.1/24 dev r0
+    in_ns r ip addr add 10.78.3.254/24 dev r1
+    in_ns b ip addr add 10.78.3.1/24 dev b0
+    for pair in a:a0 l:l0 l:l1 r:r0 r:r1 b:b0; do
+        in_ns "${pair%%:*}" ip link set "${pair#*:}" gso_max_segs 1 up
+    done
+    in_ns r ip link set r1 mtu 576
+    in_ns a ip route add default via 10.78.1.254
+    in_ns l ip route add 10.78.3.0/24 via 10.78.2.1
+    in_ns r ip route add default via 10.78.2.254
+    in_ns b ip route add default via 10.78.3.254
+    in_ns l sysctl -qw net.ipv4.ip_forward=1
+    in_ns r sysctl -qw net.ipv4.ip_forward=1
+    in_ns l nft add table inet tcpwm
+    in_ns l nft add chain inet tcpwm routed '{ type filter hook forward priority 0; }'
+}
+
+scenario_fragments() {
+    echo "frag-before-router.pcap frag-after-router.pcap frag-after-router-s128.pcap"
+    command -v editcap >/dev/null || die "missing tool: editcap (wireshark-common)"
+    topology_frag
+    # RFC 1191 path MTU discovery off in A: its segments leave without DF,
+    # so R may fragment them (RFC 791) instead of answering "fragmentation
+    # needed". B's own link has MTU 1500, so B announces MSS 1460 and A
+    # sends full 1500-byte packets, which r1 cuts into three fragments of
+    # 552 + 552 + 376 bytes of IP payload (offsets in 8-byte units).
+    in_ns a sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+    # L drops 2% of A's data segments, before both capture points.
+    in_ns l nft add rule inet tcpwm routed iifname l0 tcp dport 5001 \
+        'numgen random mod 100 < 2' drop
+    # Nothing is lost after the loss point: r1 paces its fragments at
+    # 50 Mbit/s from a queue long enough for any window, because a burst of
+    # three fragments per segment at veth speed overflows B's input backlog
+    # (1000 packets), and one lost fragment loses its whole datagram at b0
+    # but not at r0, so the two captures would no longer carry the same TCP.
+    in_ns r tc qdisc add dev r1 root tbf rate 50mbit burst 32kb limit 4mb
+    server b sink --bind 10.78.3.1 --port 5001
+    # r0 is R's side of the L-R link: whole segments, after the loss. b0
+    # sees the same datagrams as fragments. The fragment capture keeps whole
+    # packets (Wireshark reassembles only fragments it has all bytes of);
+    # FILTER=ip keeps every fragment whatever a filter makes of them.
+    capture r r0 "$OUT/frag-before-router.pcap"
+    FILTER=ip capture b b0 "$OUT/frag-after-router.pcap" -s 0 -B 65536
+    client a send --host 10.78.3.1 --port 5001 --bytes 1000000
+    wait_servers
+    stop_captures
+    teardown
+    # The same fragments cut to 128 bytes, as tcpdump -s 128 would have
+    # recorded them: reassembly of byte ranges must not need the bytes.
+    editcap -s 128 "$OUT/frag-after-router.pcap" "$OUT/frag-after-router-s128.pcap"
+}
+
+ALL=(bulk_random_drop tbf_bottleneck reorder_htb many_short_flows shrink_window router_any
+     vxlan fragments)
 (($# > 1)) && ALL=("${@:2}")
 for name in "${ALL[@]}"; do
     declare -F "scenario_$name" >/dev/null || die "no scenario $name (have: ${ALL[*]})"

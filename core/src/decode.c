@@ -6,9 +6,13 @@
  * reads its fixed fields, checks the cursor once, then validates. */
 #include "tcpwm/decode.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cursor.h"
+#include "decap.h"
+#include "decode_int.h"
+#include "tcpwm/err.h"
 
 /* EtherTypes (IEEE 802 numbering), also used by the Linux cooked headers. */
 enum {
@@ -18,10 +22,13 @@ enum {
     ETHERTYPE_QINQ = 0x88a8,       /* IEEE 802.1ad service tag */
     ETHERTYPE_QINQ_OLD = 0x9100,   /* pre-standard service tag, still seen */
     ETHERTYPE_PPPOE_SESS = 0x8864, /* RFC 2516 session stage */
+    ETHERTYPE_MPLS = 0x8847,       /* RFC 3032 5: MPLS unicast */
+    ETHERTYPE_MPLS_MCAST = 0x8848, /* ... and multicast */
 };
 
-/* PPP protocol numbers (RFC 1332 for IPv4, RFC 5072 for IPv6). */
-enum { PPP_IPV4 = 0x0021, PPP_IPV6 = 0x0057 };
+/* PPP protocol numbers (RFC 1332 for IPv4, RFC 5072 for IPv6, RFC 3032
+ * 4.3 for MPLS unicast). */
+enum { PPP_IPV4 = 0x0021, PPP_IPV6 = 0x0057, PPP_MPLS = 0x0281 };
 
 /* Address families in DLT_NULL / DLT_LOOP headers: AF_INET is 2
  * everywhere, AF_INET6 differs by the capturing OS. */
@@ -36,8 +43,12 @@ enum {
 /* IP protocol / IPv6 next-header numbers (IANA). */
 enum {
     IP_PROTO_HOPOPTS = 0,
+    IP_PROTO_IPV4 = 4,  /* IP in IP, RFC 2003 */
     IP_PROTO_TCP = 6,
+    IP_PROTO_UDP = 17,
+    IP_PROTO_IPV6 = 41, /* IPv6 in IP, RFC 4213 3.5, RFC 2473 */
     IP_PROTO_ROUTING = 43,
+    IP_PROTO_GRE = 47,  /* RFC 2784 */
     IP_PROTO_FRAGMENT = 44,
     IP_PROTO_DSTOPTS = 60,
 };
@@ -64,8 +75,14 @@ typedef struct decoder {
     tcpwm_cursor c; /* the frame, from the layer being decoded on */
     size_t caplen;  /* bytes captured */
     size_t wirelen; /* bytes on the wire, never less than caplen */
-    size_t link_limit; /* bytes an inner layer (PPPoE) says it carries; SIZE_MAX if none */
+    /* Offset in the frame where what an enclosing layer (PPPoE, an outer
+     * IP header, the NFLOG payload) says it carries ends; SIZE_MAX if none. */
+    size_t link_end;
+    const tcpwm_decode_config *cfg;
+    unsigned depth; /* encapsulation headers entered */
     tcpwm_segment *seg;
+    tcpwm_fragment *frag; /* where a fragment is described; may be NULL */
+    bool reasm;     /* walking a reassembled datagram's first bytes, not a frame */
     tcpwm_decode_error err; /* set when a function returns TCPWM_DECODE_ERROR */
 } decoder;
 
@@ -82,8 +99,17 @@ static tcpwm_decode_status fail(decoder *d, tcpwm_decode_error e)
  * do); an IP length of 0 (TSO, BIG TCP) takes it whole. */
 static size_t wire_left(const decoder *d)
 {
-    size_t n = d->wirelen - (d->caplen - d->c.left);
-    return n < d->link_limit ? n : d->link_limit;
+    size_t at = d->caplen - d->c.left;
+    size_t end = d->wirelen < d->link_end ? d->wirelen : d->link_end;
+    return end > at ? end - at : 0;
+}
+
+/* What the layer at the cursor carries ends `n` bytes on (or earlier). */
+static void limit_link(decoder *d, size_t n)
+{
+    size_t at = d->caplen - d->c.left;
+    if (n < d->link_end - at)
+        d->link_end = at + n;
 }
 
 /* The IP datagram's length: the header's claim (0: unknown) cut to what
@@ -91,6 +117,18 @@ static size_t wire_left(const decoder *d)
 static size_t ip_length(size_t claimed, size_t carried)
 {
     return claimed == 0 || claimed > carried ? carried : claimed;
+}
+
+/* The same for an IP header inside a tunnel: there a claim larger than
+ * what the outer header carried is believed. Mirroring (ERSPAN with its
+ * T bit, VXLAN and Geneve mirror sessions) cuts the copied frames, as a
+ * snap length does, and leaves their IP headers as they were on the
+ * wire; Wireshark takes the inner length as claimed too. */
+static size_t inner_ip_length(const decoder *d, size_t claimed, size_t carried)
+{
+    if (d->depth > 0 && claimed != 0)
+        return claimed;
+    return ip_length(claimed, carried);
 }
 
 /* A length taken from the link (TSO, BIG TCP) above this is not a real
@@ -236,6 +274,33 @@ static tcpwm_decode_status decode_tcp(decoder *d, size_t ip_len)
 
 /* ---- IP ----------------------------------------------------------------- */
 
+/* A fragment of a TCP datagram, the cursor at its payload: described for
+ * reassembly (the monitor's), which needs the datagram's first bytes only
+ * (docs/semantics.md 1, "IP fragment reassembly"). `len` is the payload
+ * length the IP header claims (bounded as for whole packets). */
+static tcpwm_decode_status fragment(decoder *d, uint8_t proto, uint32_t id, uint32_t offset,
+                                    size_t len, size_t hdr_len, bool more)
+{
+    tcpwm_fragment *f = d->frag;
+    if (f != NULL) {
+        f->proto = proto;
+        f->more = more;
+        f->id = id;
+        f->offset = offset;
+        f->len = clamp_u32(len);
+        f->hdr_len = clamp_u32(hdr_len);
+        size_t n = d->c.left < len ? d->c.left : len;
+        size_t room = offset < TCPWM_FRAG_HEAD ? TCPWM_FRAG_HEAD - offset : 0;
+        if (n > room)
+            n = room;
+        const uint8_t *q = cur_take(&d->c, n);
+        if (q != NULL && n > 0)
+            memcpy(f->head, q, n);
+        f->head_len = q != NULL ? (uint32_t)n : 0;
+    }
+    return TCPWM_DECODE_FRAGMENT;
+}
+
 /* An IPv4 address into the first bytes of a 16-byte address field whose
  * rest is already zero, written as one 8-byte store: the flow key reads
  * the field a word at a time right after decoding, and a load spanning two
@@ -247,6 +312,9 @@ static void put_ipv4_addr(tcpwm_block h, size_t off, uint8_t *field)
     blk_copy(h, off, word, 4);
     memcpy(field, word, sizeof(word));
 }
+
+static tcpwm_decode_status decode_tunnel(decoder *d, uint8_t family, uint8_t proto,
+                                         size_t payload);
 
 static tcpwm_decode_status decode_ipv4(decoder *d)
 {
@@ -261,6 +329,7 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
         return fail(d, TCPWM_DE_TRUNCATED_IP);
     uint8_t ver_ihl = blk_8(h, 0);
     uint16_t total = blk_be16(h, 2);
+    uint16_t ident = blk_be16(h, 4);
     uint16_t frag = blk_be16(h, 6);
     uint8_t proto = blk_8(h, 9);
     put_ipv4_addr(h, 12, s->src);
@@ -276,20 +345,28 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
      * here: captures of TSO/GSO super-packets carry it (the NIC fills it). */
     if (total != 0 && total < hlen)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
-    size_t len = ip_length(total, carried);
+    size_t len = inner_ip_length(d, total, carried);
     if (len < hlen || len > MAX_LINK_IP_LENGTH)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
-    if (proto != IP_PROTO_TCP)
-        return TCPWM_DECODE_NOT_TCP;
-    /* RFC 791 3.2: only the fragment at offset 0 holds the TCP header; a
-     * first fragment (MF set) is decoded with the bytes it carries. */
-    if ((frag & 0x1fff) != 0)
-        return fail(d, TCPWM_DE_FRAGMENT);
+    if (proto != IP_PROTO_TCP) {
+        /* A later fragment holds no tunnel header either (fragments wait
+         * for reassembly); a first one is read with the bytes it has. */
+        if ((frag & 0x1fff) != 0)
+            return TCPWM_DECODE_NOT_TCP;
+        cur_skip(c, hlen - IPV4_MIN_HDR);
+        if (c->bad)
+            return fail(d, TCPWM_DE_TRUNCATED_IP);
+        return decode_tunnel(d, 4, proto, len - hlen);
+    }
     cur_skip(c, hlen - IPV4_MIN_HDR); /* options, skipped by IHL */
     if (c->bad)
         return fail(d, TCPWM_DE_TRUNCATED_IP);
-
     s->family = 4;
+    /* RFC 791 3.2: MF set or a non-zero offset (8-byte units) is a fragment;
+     * the first one too, or its datagram would count twice. */
+    if ((frag & 0x3fff) != 0)
+        return fragment(d, proto, ident, (uint32_t)(frag & 0x1fff) * 8, len - hlen, hlen,
+                        (frag & 0x2000) != 0);
     return decode_tcp(d, len - hlen);
 }
 
@@ -314,31 +391,42 @@ static tcpwm_decode_status ipv6_extensions(decoder *d, uint8_t *nh, size_t *walk
         uint8_t ext_len = cur_be8(c);
         size_t hlen;
         uint16_t frag = 0;
+        uint32_t ident = 0;
         if (*nh == IP_PROTO_FRAGMENT) {
             /* RFC 8200 4.5: a fixed 8 bytes; offset in the top 13 bits of
              * the third and fourth bytes, M in the lowest bit. */
             hlen = 8;
             frag = cur_be16(c);
-            cur_skip(c, 4); /* identification */
+            ident = cur_be32(c);
         } else {
             /* RFC 8200 4.3, 4.4, 4.6: length in 8-byte units after the
              * first 8 bytes. */
             hlen = ((size_t)ext_len + 1) * 8;
             cur_skip(c, hlen - 2);
         }
+        /* In a reassembled datagram's first bytes, a chain that does not
+         * fit them leaves the TCP header uncaptured. */
         if (c->bad)
-            return fail(d, TCPWM_DE_BAD_IPV6_EXTENSION);
+            return fail(d, d->reasm ? TCPWM_DE_TRUNCATED_TCP : TCPWM_DE_BAD_IPV6_EXTENSION);
         *walked += hlen;
         if (*walked > plen)
             return fail(d, TCPWM_DE_BAD_IPV6_EXTENSION);
-        if (frag >> 3 != 0) {
-            /* A later fragment holds no TCP header. Its next header names
-             * the first header of the fragmented part: if that cannot
-             * lead to TCP, the frame is simply not TCP. An atomic fragment
-             * (offset 0, M 0, RFC 6946) is a whole packet and goes on. */
-            if (next != IP_PROTO_TCP && !is_ipv6_ext(next))
+        if (*nh == IP_PROTO_FRAGMENT && (frag >> 3 != 0 || (frag & 1))) {
+            /* A fragment. Its next header names the first header of the
+             * fragmented part: if that can lead to TCP, the fragment goes
+             * to reassembly. Otherwise a later fragment is not TCP, and a
+             * first one is read with the bytes it has (a tunnel). An
+             * atomic fragment (offset 0, M 0, RFC 6946) is a whole packet
+             * and goes on. */
+            if (next == IP_PROTO_TCP || is_ipv6_ext(next)) {
+                if (d->reasm) /* fragmented again inside a reassembled datagram */
+                    return fail(d, TCPWM_DE_BAD_IPV6_EXTENSION);
+                d->seg->family = 6;
+                return fragment(d, next, ident, (uint32_t)(frag >> 3) * 8, plen - *walked,
+                                *walked - hlen, (frag & 1) != 0);
+            }
+            if (frag >> 3 != 0)
                 return TCPWM_DECODE_NOT_TCP;
-            return fail(d, TCPWM_DE_FRAGMENT);
         }
         *nh = next;
     }
@@ -365,18 +453,18 @@ static tcpwm_decode_status decode_ipv6(decoder *d)
 
     /* RFC 8200 3: the payload length counts extension headers. 0 without
      * a jumbo option is BIG TCP (or TSO): the link knows the length. */
-    if (carried < IPV6_HDR)
+    if (carried < IPV6_HDR && !(d->depth > 0 && plen != 0))
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
-    size_t len = ip_length(plen, carried - IPV6_HDR);
+    size_t len = inner_ip_length(d, plen, carried < IPV6_HDR ? 0 : carried - IPV6_HDR);
     if (len > MAX_LINK_IP_LENGTH)
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     size_t walked = 0;
     tcpwm_decode_status st = ipv6_extensions(d, &nh, &walked, len);
     if (st != TCPWM_DECODE_TCP)
-        return st;
-    /* ESP, AH, no next header (59), tunnels, ICMPv6, UDP, ... */
+        return st; /* an error, not TCP, or a fragment */
+    /* Tunnels; ESP, AH, no next header (59), ICMPv6, other UDP, ... */
     if (nh != IP_PROTO_TCP)
-        return TCPWM_DECODE_NOT_TCP;
+        return decode_tunnel(d, 6, nh, len - walked);
 
     s->family = 6;
     return decode_tcp(d, len - walked);
@@ -410,6 +498,23 @@ static void keep_vlan(tcpwm_segment *s, uint16_t vid)
         s->vlan[s->vlan_count++] = vid;
 }
 
+static tcpwm_decode_status decode_mpls(decoder *d);
+
+/* What a PPP protocol number (RFC 1661 2) carries. */
+static tcpwm_decode_status decode_ppp_payload(decoder *d, uint16_t proto)
+{
+    switch (proto) {
+    case PPP_IPV4:
+        return decode_ipv4(d);
+    case PPP_IPV6:
+        return decode_ipv6(d);
+    case PPP_MPLS:
+        return decode_mpls(d);
+    default: /* LCP, IPCP, ... */
+        return TCPWM_DECODE_NOT_TCP;
+    }
+}
+
 /* RFC 2516 section 4 (session stage): VER and TYPE 1 (0x11), CODE 0,
  * SESSION_ID, LENGTH, then the 2-byte PPP protocol field (RFC 1661 2). */
 static tcpwm_decode_status decode_pppoe(decoder *d)
@@ -426,27 +531,27 @@ static tcpwm_decode_status decode_pppoe(decoder *d)
         return TCPWM_DECODE_NOT_TCP;
     /* RFC 2516 4: LENGTH counts the PPPoE payload, which starts with the
      * 2-byte PPP protocol; Ethernet padding after it is not IP. */
-    d->link_limit = length >= 2 ? (size_t)length - 2 : 0;
-    switch (proto) {
-    case PPP_IPV4:
-        return decode_ipv4(d);
-    case PPP_IPV6:
-        return decode_ipv6(d);
-    default: /* LCP, IPCP, ... */
-        return TCPWM_DECODE_NOT_TCP;
-    }
+    limit_link(d, length >= 2 ? (size_t)length - 2 : 0);
+    return decode_ppp_payload(d, proto);
 }
 
 /* Whatever follows an EtherType: any number of VLAN tags (IEEE 802.1Q,
  * 4 bytes each: TCI, then the next EtherType), then IP or PPPoE. */
 static tcpwm_decode_status decode_ethertype(decoder *d, uint16_t type)
 {
+    unsigned inner_tags = 0;
     while (is_vlan_tpid(type)) {
         uint16_t tci = cur_be16(&d->c);
         type = cur_be16(&d->c);
         if (d->c.bad)
-            return fail(d, TCPWM_DE_TRUNCATED_LINK);
-        keep_vlan(d->seg, (uint16_t)(tci & 0x0fff));
+            return fail(d, d->depth ? TCPWM_DE_TRUNCATED_ENCAP : TCPWM_DE_TRUNCATED_LINK);
+        uint16_t vid = (uint16_t)(tci & 0x0fff);
+        /* The tags of a frame inside a tunnel belong to its context: the
+         * segment's own two are the outermost link's. */
+        if (d->depth == 0)
+            keep_vlan(d->seg, vid);
+        else if (inner_tags++ < 2 && !tcpwm__ctx_id(d->seg, TCPWM_EI_VLAN, vid))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
     }
     switch (type) {
     case ETHERTYPE_IPV4:
@@ -455,6 +560,9 @@ static tcpwm_decode_status decode_ethertype(decoder *d, uint16_t type)
         return decode_ipv6(d);
     case ETHERTYPE_PPPOE_SESS:
         return decode_pppoe(d);
+    case ETHERTYPE_MPLS:
+    case ETHERTYPE_MPLS_MCAST:
+        return decode_mpls(d);
     default: /* ARP, LLDP, 802.3 lengths, PPPoE discovery, ... */
         return TCPWM_DECODE_NOT_TCP;
     }
@@ -465,7 +573,7 @@ static tcpwm_decode_status decode_ether(decoder *d)
     /* Destination and source MAC, then the EtherType. */
     tcpwm_block h = cur_block(&d->c, 14);
     if (h.n == 0)
-        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+        return fail(d, d->depth ? TCPWM_DE_TRUNCATED_ENCAP : TCPWM_DE_TRUNCATED_LINK);
     return decode_ethertype(d, blk_be16(h, 12));
 }
 
@@ -519,6 +627,281 @@ static tcpwm_decode_status decode_loop(decoder *d, bool host_order)
     }
 }
 
+/* PPP (RFC 1661 2): the protocol field, 2 bytes, or 1 when the sender
+ * compresses it (RFC 1661 6.5: PFC; a protocol number's first byte is
+ * even, its last odd, so an odd first byte is a whole 1-byte field). */
+static tcpwm_decode_status decode_ppp_proto(decoder *d)
+{
+    uint16_t proto = cur_be8(&d->c);
+    if (!(proto & 1))
+        proto = (uint16_t)(proto << 8 | cur_be8(&d->c));
+    if (d->c.bad)
+        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+    return decode_ppp_payload(d, proto);
+}
+
+/* LINKTYPE_PPP (9): the PPP header, or the HDLC-like framing of RFC 1662
+ * 3.1 when the frame starts with the all-stations address FF and the UI
+ * control 03. */
+static tcpwm_decode_status decode_ppp(decoder *d)
+{
+    if (cur_peek8(&d->c, 0) == 0xff && cur_peek8(&d->c, 1) == 0x03)
+        cur_skip(&d->c, 2);
+    return decode_ppp_proto(d);
+}
+
+/* Cisco HDLC (RFC 1547 4.3.1): address (0x0F unicast, 0x8F broadcast),
+ * control 0, then an EtherType. */
+static tcpwm_decode_status decode_chdlc(decoder *d)
+{
+    cur_skip(&d->c, 2);
+    uint16_t type = cur_be16(&d->c);
+    if (d->c.bad)
+        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+    return decode_ethertype(d, type);
+}
+
+/* LINKTYPE_PPP_HDLC (50): PPP in HDLC-like framing (RFC 1662), first byte
+ * FF, or Cisco HDLC, first byte 0F or 8F. */
+static tcpwm_decode_status decode_ppp_serial(decoder *d)
+{
+    if (d->c.left == 0)
+        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+    switch (cur_peek8(&d->c, 0)) {
+    case 0xff:
+        cur_skip(&d->c, 2); /* address, control (RFC 1662 3.1) */
+        return decode_ppp_proto(d);
+    case 0x0f:
+    case 0x8f:
+        return decode_chdlc(d);
+    default:
+        return TCPWM_DECODE_NOT_TCP;
+    }
+}
+
+/* LINKTYPE_NFLOG (239): struct nfgenmsg (family, version, resource ID),
+ * then TLVs of Linux netlink attributes: length (counting its 4-byte
+ * header) and type, each 16 bits, then the value, padded to 4 bytes. Type
+ * NFULA_PAYLOAD (9) holds the packet, starting at its IP header; the
+ * family says which IP. Length and type are in the host byte order of the
+ * capturing machine (libpcap and Wireshark turn them to the reading
+ * machine's): the first TLV's length, which must lie in [4, what is
+ * left], tells the order, little-endian first. */
+#define NFULA_PAYLOAD 9
+#define NFLOG_AF_INET 2
+#define NFLOG_AF_INET6 10
+
+static tcpwm_decode_status decode_nflog(decoder *d)
+{
+    tcpwm_cursor *c = &d->c;
+    uint8_t family = cur_be8(c);
+    cur_skip(c, 3); /* version, resource ID */
+    if (c->bad)
+        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+    size_t first_le = (size_t)cur_peek8(c, 0) | (size_t)cur_peek8(c, 1) << 8;
+    bool little = first_le >= 4 && first_le <= c->left;
+    for (;;) {
+        uint16_t a = cur_be16(c), b = cur_be16(c);
+        if (c->bad)
+            return fail(d, TCPWM_DE_TRUNCATED_LINK);
+        unsigned len = little ? (unsigned)(a >> 8 | (a & 0xffu) << 8) : a;
+        unsigned type = little ? (unsigned)(b >> 8 | (b & 0xffu) << 8) : b;
+        if (len < 4)
+            return fail(d, TCPWM_DE_TRUNCATED_LINK);
+        size_t value = (size_t)len - 4;
+        /* The top bit of the type marks a nested attribute. */
+        if ((type & 0x7fff) == NFULA_PAYLOAD) {
+            limit_link(d, value);
+            if (family == NFLOG_AF_INET)
+                return decode_ipv4(d);
+            if (family == NFLOG_AF_INET6)
+                return decode_ipv6(d);
+            return TCPWM_DECODE_NOT_TCP;
+        }
+        cur_skip(c, (value + 3) & ~(size_t)3);
+        if (c->bad) /* the payload TLV was not captured */
+            return fail(d, TCPWM_DE_TRUNCATED_LINK);
+        if (c->left == 0) /* cut by the snap length, or no payload at all */
+            return wire_left(d) > 0 ? fail(d, TCPWM_DE_TRUNCATED_LINK) : TCPWM_DECODE_NOT_TCP;
+    }
+}
+
+/* LINKTYPE_IPOIB (242): RFC 4391 6's 4-byte encapsulation header, a
+ * protocol type (an EtherType), then 2 reserved bytes. */
+static tcpwm_decode_status decode_ipoib(decoder *d)
+{
+    uint16_t type = cur_be16(&d->c);
+    cur_skip(&d->c, 2);
+    if (d->c.bad)
+        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+    return decode_ethertype(d, type);
+}
+
+/* ---- Tunnels and labels (decap.h; semantics.md 1) ----------------------- */
+
+/* One more encapsulation header, of kind `k`. */
+static bool enter(decoder *d, tcpwm_encap_kind k)
+{
+    d->seg->encap_kinds = (uint8_t)(d->seg->encap_kinds | 1u << k);
+    return ++d->depth <= TCPWM_ENCAP_MAX_DEPTH;
+}
+
+static tcpwm_decode_status decap_fail(decoder *d, tcpwm__dx r)
+{
+    switch (r) {
+    case TCPWM__DX_TRUNCATED:
+        return fail(d, TCPWM_DE_TRUNCATED_ENCAP);
+    case TCPWM__DX_BAD:
+        return fail(d, TCPWM_DE_BAD_ENCAP);
+    default:
+        return TCPWM_DECODE_NOT_TCP;
+    }
+}
+
+static tcpwm_decode_status decode_erspan(decoder *d, tcpwm__next type, bool has_seq);
+
+/* Whatever a tunnel header says follows it. */
+static tcpwm_decode_status decode_next(decoder *d, tcpwm__next next, bool has_seq)
+{
+    switch (next) {
+    case TCPWM__NEXT_IPV4:
+        return decode_ipv4(d);
+    case TCPWM__NEXT_IPV6:
+        return decode_ipv6(d);
+    case TCPWM__NEXT_IP:
+        return decode_raw(d);
+    case TCPWM__NEXT_ETHER:
+        return decode_ether(d);
+    case TCPWM__NEXT_MPLS:
+        return decode_mpls(d);
+    case TCPWM__NEXT_ERSPAN2:
+    case TCPWM__NEXT_ERSPAN3:
+        return decode_erspan(d, next, has_seq);
+    default:
+        return TCPWM_DECODE_NOT_TCP;
+    }
+}
+
+static tcpwm_decode_status decode_erspan(decoder *d, tcpwm__next type, bool has_seq)
+{
+    if (!enter(d, TCPWM_ENCAP_ERSPAN))
+        return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+    tcpwm__erspan e;
+    tcpwm__dx r = tcpwm__erspan_read(&d->c, type, has_seq, &e);
+    if (r != TCPWM__DX_OK)
+        return decap_fail(d, r);
+    if (!tcpwm__ctx_erspan(d->seg, e.version, e.session))
+        return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+    return decode_next(d, e.next, false);
+}
+
+/* RFC 3032: label stack entries down to the one with S set; each is one
+ * encapsulation header, and each label is part of the context. */
+static tcpwm_decode_status decode_mpls(decoder *d)
+{
+    bool bottom = false;
+    while (!bottom) {
+        if (!enter(d, TCPWM_ENCAP_MPLS))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+        uint32_t label;
+        tcpwm__dx r = tcpwm__mpls_read(&d->c, &label, &bottom);
+        if (r != TCPWM__DX_OK)
+            return decap_fail(d, r);
+        if (!tcpwm__ctx_id(d->seg, TCPWM_EI_MPLS, label))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+    }
+    tcpwm__next next;
+    tcpwm__dx r = tcpwm__mpls_payload(&d->c, &next);
+    if (r != TCPWM__DX_OK)
+        return decap_fail(d, r);
+    return decode_next(d, next, false);
+}
+
+static bool port_in(const uint16_t list[TCPWM_MAX_TUNNEL_PORTS], uint16_t port)
+{
+    for (int i = 0; i < TCPWM_MAX_TUNNEL_PORTS && list[i] != 0; i++)
+        if (list[i] == port)
+            return true;
+    return false;
+}
+
+/* The outer IP header of a tunnel into the context; the segment's
+ * addresses are the inner header's from here on. */
+static bool outer_ip(decoder *d, uint8_t family, uint8_t proto)
+{
+    tcpwm_segment *s = d->seg;
+    bool ok = tcpwm__ctx_ip(s, family, proto, s->src, s->dst);
+    memset(s->src, 0, sizeof s->src);
+    memset(s->dst, 0, sizeof s->dst);
+    return ok;
+}
+
+/* UDP (RFC 768) to a VXLAN or Geneve port; any other UDP is not TCP. */
+static tcpwm_decode_status decode_udp_tunnel(decoder *d, uint8_t family, size_t payload)
+{
+    tcpwm_block h = cur_block(&d->c, 8);
+    if (h.n == 0)
+        return TCPWM_DECODE_NOT_TCP;
+    uint16_t dport = blk_be16(h, 2);
+    uint16_t ulen = blk_be16(h, 4);
+    bool vxlan = port_in(d->cfg->vxlan_ports, dport);
+    if (!vxlan && !port_in(d->cfg->geneve_ports, dport))
+        return TCPWM_DECODE_NOT_TCP;
+    if (!enter(d, vxlan ? TCPWM_ENCAP_VXLAN : TCPWM_ENCAP_GENEVE))
+        return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+    /* The UDP length counts its header; 0 (GSO) or more than the IP
+     * payload leaves the IP payload as the bound. */
+    size_t n = ulen >= 8 && ulen <= payload ? ulen : payload;
+    limit_link(d, n >= 8 ? n - 8 : 0);
+    if (!outer_ip(d, family, IP_PROTO_UDP))
+        return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+    uint32_t vni = 0;
+    tcpwm__next next = TCPWM__NEXT_ETHER;
+    tcpwm__dx r = vxlan ? tcpwm__vxlan_read(&d->c, &vni) : tcpwm__geneve_read(&d->c, &vni, &next);
+    if (r != TCPWM__DX_OK)
+        return decap_fail(d, r);
+    if (!tcpwm__ctx_id(d->seg, vxlan ? TCPWM_EI_VXLAN : TCPWM_EI_GENEVE, vni))
+        return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+    return decode_next(d, next, false);
+}
+
+/* An IP payload that is not TCP: a tunnel, or not TCP at all. `payload`
+ * is the IP payload length (after IPv6 extension headers), as carried. */
+static tcpwm_decode_status decode_tunnel(decoder *d, uint8_t family, uint8_t proto,
+                                         size_t payload)
+{
+    switch (proto) {
+    case IP_PROTO_IPV4:
+    case IP_PROTO_IPV6:
+        /* RFC 2003 3.1, RFC 4213 3.5, RFC 2473 3: the inner packet is the
+         * whole payload of the outer one. */
+        if (!enter(d, TCPWM_ENCAP_IPIP))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+        limit_link(d, payload);
+        if (!outer_ip(d, family, proto))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+        return proto == IP_PROTO_IPV4 ? decode_ipv4(d) : decode_ipv6(d);
+    case IP_PROTO_GRE: {
+        if (!enter(d, TCPWM_ENCAP_GRE))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+        limit_link(d, payload);
+        if (!outer_ip(d, family, proto))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+        tcpwm__gre g;
+        tcpwm__dx r = tcpwm__gre_read(&d->c, &g);
+        if (r != TCPWM__DX_OK)
+            return decap_fail(d, r);
+        if (!tcpwm__ctx_gre(d->seg, g.has_key, g.key))
+            return fail(d, TCPWM_DE_ENCAP_TOO_DEEP);
+        return decode_next(d, tcpwm__next_of_ethertype(g.proto), g.has_seq);
+    }
+    case IP_PROTO_UDP:
+        return decode_udp_tunnel(d, family, payload);
+    default:
+        return TCPWM_DECODE_NOT_TCP;
+    }
+}
+
 static tcpwm_decode_status decode_link(decoder *d, int dlt)
 {
     switch (dlt) {
@@ -540,6 +923,16 @@ static tcpwm_decode_status decode_link(decoder *d, int dlt)
         return decode_sll(d);
     case TCPWM_DLT_LINUX_SLL2:
         return decode_sll2(d);
+    case TCPWM_DLT_PPP:
+        return decode_ppp(d);
+    case TCPWM_DLT_PPP_SERIAL:
+        return decode_ppp_serial(d);
+    case TCPWM_DLT_C_HDLC:
+        return decode_chdlc(d);
+    case TCPWM_DLT_NFLOG:
+        return decode_nflog(d);
+    case TCPWM_DLT_IPOIB:
+        return decode_ipoib(d);
     default:
         return fail(d, TCPWM_DE_UNSUPPORTED_LINKTYPE);
     }
@@ -560,6 +953,11 @@ bool tcpwm_link_supported(int dlt)
     case TCPWM_DLT_IPV4:
     case TCPWM_DLT_IPV6:
     case TCPWM_DLT_LINUX_SLL2:
+    case TCPWM_DLT_PPP:
+    case TCPWM_DLT_PPP_SERIAL:
+    case TCPWM_DLT_C_HDLC:
+    case TCPWM_DLT_NFLOG:
+    case TCPWM_DLT_IPOIB:
         return true;
     default:
         return false;
@@ -578,21 +976,64 @@ const char *tcpwm_decode_error_label(tcpwm_decode_error e)
     return labels[e];
 }
 
-/* Zeroes all of the segment but its timestamp. In two halves: GCC turns
- * one memset of this size into `rep stosq`, whose start-up alone costs as
- * much as decoding the rest of a packet; two smaller ones become a few
- * vector stores. */
+void tcpwm_decode_config_default(tcpwm_decode_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->vxlan_ports[0] = TCPWM_VXLAN_PORT;
+    c->geneve_ports[0] = TCPWM_GENEVE_PORT;
+}
+
+int tcpwm_decode_port_add(uint16_t list[TCPWM_MAX_TUNNEL_PORTS], unsigned port)
+{
+    if (port == 0 || port > 65535)
+        return TCPWM_EINVAL;
+    for (int i = 0; i < TCPWM_MAX_TUNNEL_PORTS; i++) {
+        if (list[i] == port)
+            return TCPWM_OK;
+        if (list[i] == 0) {
+            list[i] = (uint16_t)port;
+            return TCPWM_OK;
+        }
+    }
+    return TCPWM_ELIMIT;
+}
+
+/* Zeroes the segment up to its encapsulation context (whose length it
+ * zeroes), but its timestamp. In two halves: GCC turns one memset of this
+ * size into `rep stosq`, whose start-up alone costs as much as decoding
+ * the rest of a packet; two smaller ones become a few vector stores. */
 static void clear_segment(tcpwm_segment *s)
 {
     int64_t ts_ns = s->ts_ns;
-    size_t half = sizeof(*s) / 2;
+    size_t n = offsetof(tcpwm_segment, encap);
+    size_t half = n / 2;
     memset(s, 0, half);
-    memset((unsigned char *)s + half, 0, sizeof(*s) - half);
+    memset((unsigned char *)s + half, 0, n - half);
     s->ts_ns = ts_ns;
 }
 
 tcpwm_decode_status tcpwm_decode(const uint8_t *frame, size_t caplen, size_t wirelen, int dlt,
                                  tcpwm_segment *seg, tcpwm_decode_error *err)
+{
+    return tcpwm_decode_with(NULL, frame, caplen, wirelen, dlt, seg, err);
+}
+
+tcpwm_decode_status tcpwm_decode_with(const tcpwm_decode_config *cfg, const uint8_t *frame,
+                                      size_t caplen, size_t wirelen, int dlt,
+                                      tcpwm_segment *seg, tcpwm_decode_error *err)
+{
+    return tcpwm_decode_frag(cfg, frame, caplen, wirelen, dlt, seg, NULL, err);
+}
+
+static const tcpwm_decode_config defaults = {
+    .vxlan_ports = {TCPWM_VXLAN_PORT},
+    .geneve_ports = {TCPWM_GENEVE_PORT},
+};
+
+tcpwm_decode_status tcpwm_decode_frag(const tcpwm_decode_config *cfg, const uint8_t *frame,
+                                      size_t caplen, size_t wirelen, int dlt,
+                                      tcpwm_segment *seg, tcpwm_fragment *frag,
+                                      tcpwm_decode_error *err)
 {
     clear_segment(seg);
 
@@ -602,11 +1043,58 @@ tcpwm_decode_status tcpwm_decode(const uint8_t *frame, size_t caplen, size_t wir
         .c = cur_make(frame, caplen),
         .caplen = caplen,
         .wirelen = wirelen < caplen ? caplen : wirelen,
-        .link_limit = SIZE_MAX,
+        .link_end = SIZE_MAX,
+        .cfg = cfg ? cfg : &defaults,
         .seg = seg,
+        .frag = frag,
         .err = TCPWM_DE__COUNT,
     };
     tcpwm_decode_status st = decode_link(&d, dlt);
+    if (st == TCPWM_DECODE_ERROR && err)
+        *err = d.err;
+    return st;
+}
+
+tcpwm_decode_status tcpwm__decode_reassembled(uint8_t family, uint8_t proto, const uint8_t *hdr,
+                                              size_t hdr_caplen, size_t total,
+                                              tcpwm_segment *seg, tcpwm_decode_error *err)
+{
+    /* The fields the fragments' IP headers gave stay; the TCP ones start
+     * from zero, as for a frame. */
+    tcpwm_segment keep = *seg;
+    clear_segment(seg);
+    seg->family = keep.family;
+    seg->vlan_count = keep.vlan_count;
+    memcpy(seg->vlan, keep.vlan, sizeof seg->vlan);
+    memcpy(seg->src, keep.src, sizeof seg->src);
+    memcpy(seg->dst, keep.dst, sizeof seg->dst);
+    seg->encap_kinds = keep.encap_kinds;
+    seg->encap_len = keep.encap_len;
+
+    decoder d = {
+        .c = cur_make(hdr, hdr_caplen),
+        .caplen = hdr_caplen,
+        .wirelen = hdr_caplen,
+        .link_end = SIZE_MAX,
+        .cfg = &defaults,
+        .seg = seg,
+        .reasm = true,
+        .err = TCPWM_DE__COUNT,
+    };
+    tcpwm_decode_status st = TCPWM_DECODE_NOT_TCP;
+    size_t len = total;
+    uint8_t nh = proto;
+    if (family == 6 && nh != IP_PROTO_TCP) {
+        /* RFC 8200 4.5: the fragmentable part may start with extension
+         * headers (destination options, routing) before TCP. */
+        size_t walked = 0;
+        st = ipv6_extensions(&d, &nh, &walked, total);
+        len = total - walked;
+    } else {
+        st = TCPWM_DECODE_TCP;
+    }
+    if (st == TCPWM_DECODE_TCP)
+        st = nh == IP_PROTO_TCP ? decode_tcp(&d, len) : TCPWM_DECODE_NOT_TCP;
     if (st == TCPWM_DECODE_ERROR && err)
         *err = d.err;
     return st;

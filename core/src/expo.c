@@ -398,6 +398,9 @@ typedef enum fam_kind {
     FK_GAUGE,
     FK_EVICT,  /* counter{reason} over TCPWM_EVICT_MAP */
     FK_DECODE, /* counter{reason} over TCPWM_DECODE_ERROR_MAP */
+    FK_ENCAP,  /* counter{encap} over TCPWM_ENCAP_MAP */
+    FK_FRAG,   /* counter{outcome} over TCPWM_FRAG_OUTCOME_MAP */
+    FK_FRAG_IGNORED, /* counter{reason} over TCPWM_FRAG_IGNORED_MAP */
     FK_GAP,    /* histogram */
     FK_FILL,   /* histogram */
 } fam_kind;
@@ -449,6 +452,14 @@ static const family families[] = {
      "Sequence holes dropped because their direction had too many open."},
     {"tcp_monitor_decode_errors", FK_DECODE, TCPWM__OFF(decode_errors),
      "Frames that should carry IP and TCP but could not be decoded, by reason."},
+    {"tcp_monitor_tunneled_packets", FK_ENCAP, TCPWM__OFF(tunneled),
+     "Frames decoded through each kind of encapsulation (tunnel or label stack), once per "
+     "kind per frame."},
+    {"tcp_monitor_fragments", FK_FRAG, TCPWM__OFF(fragments),
+     "Fragmented TCP datagrams (IPv4, IPv6), counted once each when reassembly ends, by "
+     "outcome."},
+    {"tcp_monitor_fragments_ignored", FK_FRAG_IGNORED, TCPWM__OFF(fragments_ignored),
+     "Fragments of TCP datagrams that reassembly ignored, by reason."},
     {"tcp_monitor_active_connections", FK_GAUGE, TCPWM__OFF(active_connections),
      "Connections in the flow table that are not closed."},
     {"tcp_monitor_current_window_size_bytes", FK_GAUGE, TCPWM__OFF(current_window),
@@ -465,6 +476,9 @@ static const char *const evict_reasons[] = {
 #define TCPWM__EXPO_LABEL(name, label) label,
     TCPWM_EVICT_MAP(TCPWM__EXPO_LABEL)};
 static const char *const decode_reasons[] = {TCPWM_DECODE_ERROR_MAP(TCPWM__EXPO_LABEL)};
+static const char *const encap_kinds[] = {TCPWM_ENCAP_MAP(TCPWM__EXPO_LABEL)};
+static const char *const frag_outcomes[] = {TCPWM_FRAG_OUTCOME_MAP(TCPWM__EXPO_LABEL)};
+static const char *const frag_ignored[] = {TCPWM_FRAG_IGNORED_MAP(TCPWM__EXPO_LABEL)};
 #undef TCPWM__EXPO_LABEL
 
 static uint64_t u64_at(const tcpwm_metrics *m, size_t off)
@@ -477,11 +491,12 @@ static uint64_t u64_at(const tcpwm_metrics *m, size_t off)
 /* Every sample of a family: label set by label set, each series in
  * snapshot order (OpenMetrics forbids interleaving Metrics, and wants the
  * points of one Metric in ascending time). */
-static void put_labelled(writer *w, const family *fa, const char *const *reasons, size_t nr,
-                         const tcpwm_metrics *snaps, const int64_t *ts, size_t n)
+static void put_labelled(writer *w, const family *fa, const char *label,
+                         const char *const *reasons, size_t nr, const tcpwm_metrics *snaps,
+                         const int64_t *ts, size_t n)
 {
     for (size_t r = 0; r < nr; r++) {
-        const char *pair[2] = {"reason", reasons[r]};
+        const char *pair[2] = {label, reasons[r]};
         for (size_t i = 0; i < n; i++) {
             put_series(w, fa->name, "_total", pair, 1, NULL);
             put(w, " ");
@@ -572,11 +587,24 @@ int tcpwm_expo_metrics(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
         }
         case FK_EVICT:
             put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, evict_reasons, TCPWM_EVICT__COUNT, snaps, ts_ns, n);
+            put_labelled(&w, fa, "reason", evict_reasons, TCPWM_EVICT__COUNT, snaps, ts_ns, n);
             break;
         case FK_DECODE:
             put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, decode_reasons, TCPWM_DE__COUNT, snaps, ts_ns, n);
+            put_labelled(&w, fa, "reason", decode_reasons, TCPWM_DE__COUNT, snaps, ts_ns, n);
+            break;
+        case FK_ENCAP:
+            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
+            put_labelled(&w, fa, "encap", encap_kinds, TCPWM_ENCAP__COUNT, snaps, ts_ns, n);
+            break;
+        case FK_FRAG:
+            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
+            put_labelled(&w, fa, "outcome", frag_outcomes, TCPWM_FRAG__COUNT, snaps, ts_ns, n);
+            break;
+        case FK_FRAG_IGNORED:
+            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
+            put_labelled(&w, fa, "reason", frag_ignored, TCPWM_FRAG_IGN__COUNT, snaps, ts_ns,
+                         n);
             break;
         case FK_GAP:
             put_meta(&w, fa->name, "", "histogram", fa->help, false);

@@ -9,15 +9,15 @@
 #include "tcpwm/monitor.h"
 
 /* Direction-independent flow key. Side 0 holds the lower (address, port)
- * pair. Padding is explicit and zeroed so the key hashes and compares as
- * plain bytes. */
+ * pair. No padding, so the key hashes and compares as plain bytes. The
+ * encapsulation is an interned context id (ctxtab.h): 0 outside tunnels. */
 typedef struct tcpwm__key {
     uint8_t addr[2][16];
     uint16_t port[2];
     uint16_t vlan[2];
     uint8_t family;
     uint8_t vlan_count;
-    uint8_t pad[2];
+    uint16_t encap; /* encapsulation context id, 0: none */
 } tcpwm__key;
 
 /* Bits of tcpwm__half.flags. */

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctxtab.h"
+#include "decode_int.h"
 #include "flow.h"
 #include "holes.h"
+#include "reasm.h"
 #include "table.h"
 #include "tcp.h"
 #include "tcpwm/err.h"
@@ -19,6 +22,8 @@ struct tcpwm_monitor {
     tcpwm_config cfg;
     tcpwm__table table;
     tcpwm__hole_pool holes;
+    tcpwm__ctxtab ctx; /* encapsulation contexts of the flows in the table */
+    tcpwm__reasm reasm; /* fragmented datagrams in progress */
     tcpwm__analysis analysis;
     tcpwm_metrics metrics;
     int64_t now_ns;  /* latest capture time seen: the clock never goes back */
@@ -56,7 +61,22 @@ void tcpwm_config_default(tcpwm_config *c)
     c->idle_timeout_ns = TCPWM_DEFAULT_IDLE_NS;
     c->closed_linger_ns = TCPWM_DEFAULT_LINGER_NS;
     c->hash_seed = 0x6a09e667f3bcc908ULL;
+    tcpwm_decode_config_default(&c->decode);
+    c->max_fragments = TCPWM_DEFAULT_MAX_FRAGMENTS;
 }
+
+/* A fragment's reassembly context: the VLAN IDs (their count, then both,
+ * big-endian) and the encapsulation context, the bytes that keep flows
+ * apart (docs/semantics.md 1: the same datagram in two tunnels is two). */
+#define FRAG_CTX_MAX (5 + TCPWM_ENCAP_CTX_MAX)
+
+/* The reassembly counts, copied into the metrics (a value type) whenever
+ * they may have changed: the outcomes map one to one. */
+_Static_assert((int)TCPWM_FRAG__COUNT == (int)TCPWM__REASM_OUTCOME_COUNT,
+               "tcp_monitor_fragments_total has the reassembly's outcomes");
+_Static_assert((int)TCPWM_FRAG_REASSEMBLED == (int)TCPWM__REASM_REASSEMBLED &&
+                   (int)TCPWM_FRAG_TOO_MANY_RANGES == (int)TCPWM__REASM_TOO_MANY_RANGES,
+               "in the same order");
 
 int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
 {
@@ -73,7 +93,18 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
         free(m);
         return err;
     }
+    /* A seed of its own, so that the two tables' hashes do not correlate. */
+    err = tcpwm__reasm_init(&m->reasm,
+                            cfg->max_fragments ? cfg->max_fragments : TCPWM_DEFAULT_MAX_FRAGMENTS,
+                            TCPWM__REASM_DEFAULT_TIMEOUT_NS, FRAG_CTX_MAX,
+                            cfg->hash_seed ^ 0x3c6ef372fe94f82bULL);
+    if (err) {
+        tcpwm__table_destroy(&m->table);
+        free(m);
+        return err;
+    }
     tcpwm__holes_init(&m->holes, cfg->max_holes_total);
+    tcpwm__ctxtab_init(&m->ctx, cfg->hash_seed);
     m->analysis.holes = &m->holes;
     m->analysis.metrics = &m->metrics;
     m->analysis.max_holes = cfg->max_holes;
@@ -88,6 +119,8 @@ void tcpwm_monitor_free(tcpwm_monitor *m)
         return;
     tcpwm__table_destroy(&m->table);
     tcpwm__holes_destroy(&m->holes);
+    tcpwm__ctxtab_destroy(&m->ctx);
+    tcpwm__reasm_destroy(&m->reasm);
     free(m);
 }
 
@@ -101,12 +134,22 @@ const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m) { return &m->
 
 size_t tcpwm_monitor_memory(const tcpwm_monitor *m)
 {
-    return sizeof(*m) + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes);
+    return sizeof(*m) + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes) +
+           tcpwm__ctxtab_memory(&m->ctx) + tcpwm__reasm_memory(&m->reasm);
 }
 
 /* The front ends' picture of a flow, endpoint 0 being the initiator. */
-static void make_view(const tcpwm__flow *f, tcpwm_flow_view *v)
+static void make_view(const tcpwm__ctxtab *ctx, const tcpwm__flow *f, tcpwm_flow_view *v)
 {
+    v->encap_len = 0;
+    if (f->key.encap != 0) {
+        uint16_t n;
+        const uint8_t *b = tcpwm__ctxtab_bytes(ctx, f->key.encap, &n);
+        if (b && n <= sizeof v->encap) {
+            memcpy(v->encap, b, n);
+            v->encap_len = n;
+        }
+    }
     unsigned a = f->init_side, b = a ^ 1u;
     v->family = f->key.family;
     v->vlan_count = f->key.vlan_count;
@@ -126,7 +169,7 @@ static void report_end(tcpwm_monitor *m, const tcpwm__flow *f)
 {
     if (m->end_cb) {
         tcpwm_flow_view v;
-        make_view(f, &v);
+        make_view(&m->ctx, f, &v);
         m->end_cb(m->end_ctx, &v);
     }
 }
@@ -153,7 +196,9 @@ static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
     leaving_place(m, i);
+    uint16_t encap = f->key.encap;
     tcpwm__table_remove(&m->table, i);
+    tcpwm__ctxtab_unref(&m->ctx, encap);
 }
 
 /* The time after which a flow last active at `last` has been idle longer
@@ -204,6 +249,26 @@ static void expire(tcpwm_monitor *m)
     m->expiry_due = due;
 }
 
+static void sync_fragment_counts(tcpwm_monitor *m)
+{
+    const tcpwm__reasm_counts *c = &m->reasm.counts;
+    for (unsigned k = 0; k < TCPWM_FRAG__COUNT; k++)
+        m->metrics.fragments[k] = c->outcome[k];
+    m->metrics.fragments_ignored[TCPWM_FRAG_IGN_DUPLICATE] = c->duplicate;
+    m->metrics.fragments_ignored[TCPWM_FRAG_IGN_MALFORMED] = c->malformed;
+    m->metrics.fragments_ignored[TCPWM_FRAG_IGN_DISCARDED] = c->discarded;
+}
+
+/* Datagrams in reassembly time out as capture time moves, fragments or
+ * not (their own clock only moves with fragments). */
+static void expire_fragments(tcpwm_monitor *m)
+{
+    if (m->reasm.count != 0) {
+        tcpwm__reasm_expire(&m->reasm, m->now_ns);
+        sync_fragment_counts(m);
+    }
+}
+
 /* Per packet: the clock, and the expiry lists only when something may be
  * due. Inlined into the packet path. true if flows may have left. */
 static inline bool advance_clock(tcpwm_monitor *m, int64_t now_ns)
@@ -216,6 +281,8 @@ static inline bool advance_clock(tcpwm_monitor *m, int64_t now_ns)
         m->now_ns = now_ns;
         m->have_now = true;
     }
+    if (m->reasm.count != 0)
+        expire_fragments(m);
     if (m->now_ns <= m->expiry_due)
         return false;
     expire(m);
@@ -306,10 +373,75 @@ void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e)
 _Static_assert(sizeof(tcpwm__key) <= sizeof(((tcpwm_hint *)0)->key),
                "tcpwm_hint.key holds a tcpwm__key");
 
+void tcpwm_monitor_count_tunnels(tcpwm_monitor *m, const tcpwm_segment *s)
+{
+    for (unsigned k = 0; k < TCPWM_ENCAP__COUNT; k++)
+        if (s->encap_kinds & (1u << k))
+            m->metrics.tunneled[k]++;
+}
+
+tcpwm_decode_status tcpwm_monitor_decode(const tcpwm_monitor *m, const uint8_t *frame,
+                                         size_t caplen, size_t wirelen, int dlt,
+                                         tcpwm_segment *seg, tcpwm_fragment *frag,
+                                         tcpwm_decode_error *err)
+{
+    return tcpwm_decode_frag(&m->cfg.decode, frame, caplen, wirelen, dlt, seg, frag, err);
+}
+
+bool tcpwm_monitor_fragment(tcpwm_monitor *m, tcpwm_segment *seg, const tcpwm_fragment *frag)
+{
+    uint8_t ctx[FRAG_CTX_MAX];
+    size_t n = 0;
+    ctx[n++] = seg->vlan_count;
+    for (unsigned k = 0; k < 2; k++) {
+        ctx[n++] = (uint8_t)(seg->vlan[k] >> 8);
+        ctx[n++] = (uint8_t)seg->vlan[k];
+    }
+    size_t elen = seg->encap_len <= TCPWM_ENCAP_CTX_MAX ? seg->encap_len : TCPWM_ENCAP_CTX_MAX;
+    memcpy(ctx + n, seg->encap, elen);
+    n += elen;
+
+    tcpwm__frag f = {
+        .ctx = ctx,
+        .ctx_len = (uint16_t)n,
+        .family = seg->family,
+        .proto = frag->proto,
+        .id = frag->id,
+        .offset = frag->offset,
+        .len = frag->len,
+        .hdr_len = frag->hdr_len,
+        .more = frag->more,
+        .data = frag->head,
+        .caplen = frag->head_len,
+        .ts_ns = seg->ts_ns,
+    };
+    memcpy(f.src, seg->src, sizeof f.src);
+    memcpy(f.dst, seg->dst, sizeof f.dst);
+    tcpwm__reasm_out out;
+    tcpwm__reasm_status st = tcpwm__reasm_add(&m->reasm, &f, &out);
+    sync_fragment_counts(m);
+    if (st != TCPWM__REASM_COMPLETE)
+        return false;
+
+    /* The datagram's TCP header, read as a frame's; the segment is the
+     * completing fragment's, at its capture time (as Wireshark shows it). */
+    tcpwm_decode_error err;
+    tcpwm_decode_status ds = tcpwm__decode_reassembled(seg->family, out.proto, out.hdr,
+                                                       out.hdr_caplen, out.total, seg, &err);
+    seg->ts_ns = out.ts_ns;
+    if (ds == TCPWM_DECODE_ERROR)
+        tcpwm_monitor_count_decode_error(m, err);
+    return ds == TCPWM_DECODE_TCP;
+}
+
 void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_hint *hint)
 {
     tcpwm__key key;
-    tcpwm__key_make(s, &key, &hint->side);
+    /* A tunneled segment's context may not be interned yet (or may be
+     * gone by its turn): this key is only a guess to fetch memory with,
+     * and tcpwm_monitor_segment_hinted() makes it again. */
+    uint16_t encap = s->encap_len ? tcpwm__ctxtab_find(&m->ctx, s->encap, s->encap_len) : 0;
+    tcpwm__key_make(s, encap, &key, &hint->side);
     memcpy(hint->key, &key, sizeof(key));
     hint->hash = tcpwm__key_hash(&m->table, &key);
     tcpwm__table_prefetch_bucket(&m->table, hint->hash);
@@ -323,17 +455,45 @@ void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, const tcpwm_hint *hint)
 static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpwm__key *key,
                             uint8_t side, uint32_t hash, tcpwm_result *res);
 
-void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)
+/* A segment inside a tunnel: its context is interned, and held while it
+ * is analyzed (a flow evicted to make room may have held the last other
+ * reference). At the table's bound the segment is not analyzed. */
+static void tunneled_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)
 {
+    uint16_t encap = tcpwm__ctxtab_acquire(&m->ctx, s->encap, s->encap_len);
+    if (encap == 0) {
+        m->metrics.tcp_packets++;
+        tcpwm_monitor_count_decode_error(m, TCPWM_DE_ENCAP_TABLE_FULL);
+        if (res)
+            memset(res, 0, sizeof(*res));
+        return;
+    }
     tcpwm__key key;
     uint8_t side;
-    tcpwm__key_make(s, &key, &side);
+    tcpwm__key_make(s, encap, &key, &side);
+    analyze_segment(m, s, &key, side, tcpwm__key_hash(&m->table, &key), res);
+    tcpwm__ctxtab_unref(&m->ctx, encap);
+}
+
+void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_result *res)
+{
+    if (s->encap_len != 0) {
+        tunneled_segment(m, s, res);
+        return;
+    }
+    tcpwm__key key;
+    uint8_t side;
+    tcpwm__key_make(s, 0, &key, &side);
     analyze_segment(m, s, &key, side, tcpwm__key_hash(&m->table, &key), res);
 }
 
 void tcpwm_monitor_segment_hinted(tcpwm_monitor *m, const tcpwm_segment *s,
                                   const tcpwm_hint *hint, tcpwm_result *res)
 {
+    if (s->encap_len != 0) {
+        tunneled_segment(m, s, res);
+        return;
+    }
     tcpwm__key key;
     memcpy(&key, hint->key, sizeof(key));
     analyze_segment(m, s, &key, hint->side, hint->hash, res);
@@ -372,6 +532,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         i = tcpwm__table_insert(&m->table, key);
         if (i == TCPWM__NIL)
             return; /* out of memory: the packet is counted, not analyzed */
+        tcpwm__ctxtab_ref(&m->ctx, key->encap);
         flow_start(m, tcpwm__table_at(&m->table, i), side, res);
     } else if (is_new_connection(tcpwm__table_at(&m->table, i), side, s)) {
         i = restart_flow(m, i, side, res);
@@ -400,7 +561,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         close_flow(m, i, res);
 
     if (want_view) {
-        make_view(f, &m->view);
+        make_view(&m->ctx, f, &m->view);
         res->flow = &m->view;
     }
 }
@@ -409,11 +570,15 @@ void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, 
                          int dlt, int64_t ts_ns, tcpwm_result *res)
 {
     tcpwm_segment seg;
+    tcpwm_fragment frag;
     tcpwm_decode_error err;
     m->metrics.packets++;
-    tcpwm_decode_status st = tcpwm_decode(frame, caplen, wirelen, dlt, &seg, &err);
-    if (st == TCPWM_DECODE_TCP) {
-        seg.ts_ns = ts_ns;
+    tcpwm_decode_status st =
+        tcpwm_monitor_decode(m, frame, caplen, wirelen, dlt, &seg, &frag, &err);
+    tcpwm_monitor_count_tunnels(m, &seg);
+    seg.ts_ns = ts_ns;
+    if (st == TCPWM_DECODE_TCP ||
+        (st == TCPWM_DECODE_FRAGMENT && tcpwm_monitor_fragment(m, &seg, &frag))) {
         tcpwm_monitor_segment(m, &seg, res);
         return;
     }
@@ -428,7 +593,7 @@ static void visit_list(const tcpwm_monitor *m, uint32_t i, tcpwm_flow_end_cb cb,
     while (i != TCPWM__NIL) {
         const tcpwm__flow *f = tcpwm__table_at(&m->table, i);
         tcpwm_flow_view v;
-        make_view(f, &v);
+        make_view(&m->ctx, f, &v);
         cb(ctx, &v);
         i = f->prev;
     }

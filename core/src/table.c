@@ -70,7 +70,7 @@ static unsigned endpoint_after(const uint8_t *a, uint16_t pa, const uint8_t *b, 
     return (a0 > b0) | ((a0 == b0) & after_low);
 }
 
-void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side)
+void tcpwm__key_make(const tcpwm_segment *s, uint16_t encap, tcpwm__key *k, uint8_t *side)
 {
     memset(k, 0, sizeof(*k));
     unsigned src = endpoint_after(s->src, s->sport, s->dst, s->dport);
@@ -82,6 +82,7 @@ void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side)
     k->vlan[1] = s->vlan[1];
     k->vlan_count = s->vlan_count;
     k->family = s->family;
+    k->encap = encap;
     *side = (uint8_t)src;
 }
 

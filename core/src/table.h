@@ -35,8 +35,9 @@ static inline tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
     return (tcpwm__flow *)tcpwm__pool_at(&t->flows, i);
 }
 
-/* Builds the key of a segment; *side is the key side its source is on. */
-void tcpwm__key_make(const tcpwm_segment *s, tcpwm__key *k, uint8_t *side);
+/* Builds the key of a segment inside encapsulation context `encap` (0:
+ * none); *side is the key side its source is on. */
+void tcpwm__key_make(const tcpwm_segment *s, uint16_t encap, tcpwm__key *k, uint8_t *side);
 
 /* The seeded hash of a key (the bucket is hash & mask). */
 uint32_t tcpwm__key_hash(const tcpwm__table *t, const tcpwm__key *k);

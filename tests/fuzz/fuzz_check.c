@@ -566,6 +566,7 @@ typedef struct frame_in {
     int dlt;
     /* or the split path */
     const tcpwm_segment *seg;
+    const tcpwm_fragment *frag; /* st TCPWM_DECODE_FRAGMENT */
     tcpwm_decode_status st;
     tcpwm_decode_error err;
     int64_t ts_ns;
@@ -585,8 +586,14 @@ static void feed(fuzz_run *r, const frame_in *in)
         tcpwm_monitor_frame(r->m, in->bytes, in->caplen, in->wirelen, in->dlt, in->ts_ns, want);
     } else {
         tcpwm_monitor_count_frame(r->m);
+        tcpwm_segment whole;
+        if (in->st == TCPWM_DECODE_FRAGMENT) /* reassembly changes the segment */
+            whole = *in->seg;
         if (in->st == TCPWM_DECODE_TCP) {
             tcpwm_monitor_segment(r->m, in->seg, want);
+        } else if (in->st == TCPWM_DECODE_FRAGMENT &&
+                   tcpwm_monitor_fragment(r->m, &whole, in->frag)) {
+            tcpwm_monitor_segment(r->m, &whole, want);
         } else {
             if (in->st == TCPWM_DECODE_ERROR)
                 tcpwm_monitor_count_decode_error(r->m, in->err);
@@ -618,20 +625,24 @@ void fuzz_frame(fuzz_run *r, const uint8_t *frame, size_t caplen, size_t wirelen
     if (caplen > 0)
         memcpy(copy, frame, caplen);
     fuzz_text(r, frame, caplen);
-    frame_in in = {copy, caplen, wirelen, dlt, NULL, TCPWM_DECODE_NOT_TCP, TCPWM_DE__COUNT, ts_ns};
+    frame_in in = {copy,           caplen, wirelen, dlt, NULL, NULL, TCPWM_DECODE_NOT_TCP,
+                   TCPWM_DE__COUNT, ts_ns};
     feed(r, &in);
     free(copy);
 }
 
 void fuzz_decoded(fuzz_run *r, tcpwm_decode_status st, const tcpwm_segment *seg,
-                  tcpwm_decode_error err)
+                  const tcpwm_fragment *frag, tcpwm_decode_error err)
 {
-    FUZZ_CHECK(st == TCPWM_DECODE_TCP || st == TCPWM_DECODE_NOT_TCP || st == TCPWM_DECODE_ERROR);
+    FUZZ_CHECK(st == TCPWM_DECODE_TCP || st == TCPWM_DECODE_NOT_TCP || st == TCPWM_DECODE_ERROR ||
+               (st == TCPWM_DECODE_FRAGMENT && frag != NULL));
+    if (st == TCPWM_DECODE_FRAGMENT)
+        FUZZ_CHECK((seg->family == 4 || seg->family == 6) && frag->head_len <= TCPWM_FRAG_HEAD);
     if (st == TCPWM_DECODE_ERROR)
         FUZZ_CHECK(tcpwm_decode_error_label(err) != NULL);
     if (st == TCPWM_DECODE_TCP)
         FUZZ_CHECK(seg->family == 4 || seg->family == 6);
-    frame_in in = {NULL, 0, 0, 0, seg, st, err, seg->ts_ns};
+    frame_in in = {NULL, 0, 0, 0, seg, frag, st, err, seg->ts_ns};
     feed(r, &in);
 }
 

@@ -46,11 +46,12 @@ void fuzz_frame(fuzz_run *r, const uint8_t *frame, size_t caplen, size_t wirelen
                 int64_t ts_ns);
 
 /* The split path standalone/replay.c takes: a frame decoded earlier
- * (tcpwm_decode(), seg->ts_ns set), now counted with
- * tcpwm_monitor_count_frame() and handed in with tcpwm_monitor_segment()
- * or tcpwm_monitor_count_decode_error(); then every invariant. */
+ * (tcpwm_decode_frag(), seg->ts_ns set), now counted with
+ * tcpwm_monitor_count_frame() and handed in with tcpwm_monitor_segment(),
+ * tcpwm_monitor_fragment() (a fragment: frag) or
+ * tcpwm_monitor_count_decode_error(); then every invariant. */
 void fuzz_decoded(fuzz_run *r, tcpwm_decode_status st, const tcpwm_segment *seg,
-                  tcpwm_decode_error err);
+                  const tcpwm_fragment *frag, tcpwm_decode_error err);
 
 /* Keeps the frame's first bytes as the exposition's help and label text. */
 void fuzz_text(fuzz_run *r, const uint8_t *frame, size_t caplen);

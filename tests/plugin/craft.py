@@ -184,10 +184,13 @@ def icmp_error_quoting(tcp_ip_packet, src, dst):
 
 
 def scenario_outer_only():
-    """TCP the core must not analyze: quoted in an ICMP error, inside
-    IP-in-IP, inside GRE. Wireshark dissects all three as TCP. The real
-    connection around them must be unaffected: its frames stay in order.
-    Returns (records, analyzed frames, not analyzed frames)."""
+    """TCP quoted in an ICMP error (never analyzed: it is a copy of a
+    header, not a segment), and the same 4-tuple inside IP-in-IP and GRE
+    (analyzed, each as a flow of its own: the encapsulation is part of the
+    flow key, semantics.md 1 and 3). Wireshark dissects all three as TCP.
+    The real connection around them must be unaffected: its frames stay in
+    order. Returns (records, analyzed frames, not analyzed frames, frames
+    that start a flow of their own)."""
     c = Conv("192.0.2.10", "198.51.100.20", 50000, 443)
     c.c(7000, 0, SYN, 64240, mss=1460, wscale=7)              # 1
     c.s(9000, 7001, SYN | ACK, 65160, mss=1460, wscale=7)     # 2
@@ -208,7 +211,7 @@ def scenario_outer_only():
                                      struct.pack("!HH", 0, 0x0800) + inner), 0x0800)))
     c.c(7101, 9001, ACK | PSH, 512, 100)                      # 8: in order
     c.s(9001, 7201, ACK, 1000)                                # 9: in order
-    return c.frames, [1, 2, 3, 4, 8, 9], [5, 6, 7]
+    return c.frames, [1, 2, 3, 4, 6, 7, 8, 9], [5], [6, 7]
 
 
 def scenario_misc():

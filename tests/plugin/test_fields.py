@@ -168,25 +168,32 @@ def test_loss(suite, maps):
 
 
 def test_outer_only(suite):
-    recs, analyzed, not_analyzed = craft.scenario_outer_only()
+    recs, analyzed, not_analyzed, tunneled = craft.scenario_outer_only()
     path = suite.new_file("outer.pcap")
     craft.write_pcap(path, recs)
     os.chmod(path, 0o644)
     rc, out, err, rows = fields_table(suite, path, ["tcp.srcport", "tcpwm.verdict",
                                                     "tcpwm.loss.missing", "icmp.type"])
-    suite.check(all(rows[f]["tcp.srcport"] for f in not_analyzed),
+    suite.check(all(rows[f]["tcp.srcport"] for f in not_analyzed + tunneled),
                 "outer: Wireshark dissects the TCP in ICMP, IP-in-IP and GRE (frames %s)"
-                % not_analyzed, out)
+                % (not_analyzed + tunneled), out)
     suite.check(all(rows[f]["tcpwm.verdict"] == "" for f in not_analyzed),
-                "outer: the plugin analyzes none of them", out)
+                "outer: the plugin does not analyze the TCP header an ICMP error quotes", out)
+    # verdict 1 is "first": each tunnel's copy is a new flow, not a jump of
+    # the real connection's sequence (which would be "missing").
+    suite.check(all(rows[f]["tcpwm.verdict"] == "1" for f in tunneled),
+                "outer: the IP-in-IP and GRE segments are each the first of a flow of its own",
+                out)
     suite.check(all(rows[f]["tcpwm.verdict"] != "" for f in analyzed)
                 and rows[8]["tcpwm.verdict"] == rows[9]["tcpwm.verdict"] == "2"
                 and not any(rows[f]["tcpwm.loss.missing"] for f in rows),
                 "outer: the real connection goes on in order, nothing missing", out)
     rc, prom, err = suite.tshark("-r", path, "-q", "-z", "tcpwm,prom")
     suite.check("tcp_monitor_packets_total 9\n" in prom
-                and "tcp_monitor_tcp_packets_total 6\n" in prom,
-                "outer: -z counts 9 frames, 6 TCP", prom)
+                and "tcp_monitor_tcp_packets_total 8\n" in prom
+                and 'tcp_monitor_tunneled_packets_total{encap="ipip"} 1\n' in prom
+                and 'tcp_monitor_tunneled_packets_total{encap="gre"} 1\n' in prom,
+                "outer: -z counts 9 frames, 8 TCP, one IP-in-IP, one GRE", prom)
 
 
 def test_misc(suite, maps):

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """plugin.zstat: tshark -q -z tcpwm,prom prints, byte for byte, what
-tcp_window_monitor -r FILE --scope all prints, on every capture of
+tcp_window_monitor -r FILE --scope all (replay's default) prints, on every capture of
 tests/pcaps/ (and of ../shared/pcaps when it exists). Also, on each file:
 
   -z tcpwm,openmetrics            == --format openmetrics --scope all
   -2 -z tcpwm,prom                == the one-pass output
   -z tcpwm,prom,frame             == no filter (a filter that takes all)
-  -o tcpwm.scope:global           == the standalone's default scope (global)
+  -o tcpwm.scope:global           == --scope global
   -o tcpwm.max_holes:1 -o tcpwm.idle_timeout:1
                                   == --max-holes 1 --idle-timeout 1 --scope all
+  -o tcpwm.vxlan_ports:4789,8472 -o tcpwm.geneve_ports:6082
+                                  == --vxlan-port 8472,4789 --geneve-port 6082
+                                  (captures named for a tunnel)
   -z tcpwm,prom,tcp.len>0         counts exactly the frames the filter passes
                                   (those tshark -Y tcp.len>0 shows)
 
@@ -65,11 +68,10 @@ def one_file(suite, label, src, quick):
     _, gotf, terr = suite.tshark("-r", path, "-q", "-z", "tcpwm,prom,frame")
     res.append(same("%s: -z tcpwm,prom,frame == no filter" % label, want, gotf, terr))
 
-    _, want_g, _ = suite.standalone("-q", "-r", src)
+    _, want_g, _ = suite.standalone("-q", "-r", src, "--scope", "global")
     _, got_g, terr = suite.tshark("-r", path, "-q", "-o", "tcpwm.scope:global", "-z",
                                   "tcpwm,prom")
-    res.append(same("%s: -o tcpwm.scope:global == the standalone's default scope" % label,
-                    want_g, got_g, terr))
+    res.append(same("%s: -o tcpwm.scope:global == --scope global" % label, want_g, got_g, terr))
 
     _, want_k, _ = suite.standalone("-q", "-r", src, "--scope", "all", "--max-holes", "1",
                                     "--idle-timeout", "1")
@@ -77,6 +79,15 @@ def one_file(suite, label, src, quick):
                                   "tcpwm.idle_timeout:1", "-z", "tcpwm,prom")
     res.append(same("%s: max_holes/idle_timeout prefs == --max-holes 1 --idle-timeout 1"
                     % label, want_k, got_k, terr))
+
+    if "vxlan" in label or "geneve" in label or "tun_" in label:
+        # The tunnel-port preferences replace the default list as the flags do.
+        _, want_p, _ = suite.standalone("-q", "-r", src, "--scope", "all", "--vxlan-port",
+                                        "8472,4789", "--geneve-port", "6082")
+        _, got_p, terr = suite.tshark("-r", path, "-q", "-o", "tcpwm.vxlan_ports:4789,8472", "-o",
+                                      "tcpwm.geneve_ports:6082", "-z", "tcpwm,prom")
+        res.append(same("%s: vxlan_ports/geneve_ports prefs == --vxlan-port/--geneve-port"
+                        % label, want_p, got_p, terr))
 
     flt = "tcp.len>0"
     _, out, terr = suite.tshark("-r", path, "-q", "-z", "tcpwm,prom," + flt)

@@ -224,11 +224,14 @@ def corpus(source_dir, shared=True):
     for p in sorted(glob.glob(os.path.join(base, "**", "*.pcap*"), recursive=True)):
         if os.path.isfile(p):
             out.append((os.path.relpath(p, source_dir), p))
-    sh = os.path.join(source_dir, "..", "shared", "pcaps")
-    if shared and os.path.isdir(sh):
-        for p in sorted(glob.glob(os.path.join(sh, "*.pcap*"))):
-            if os.path.isfile(p):
-                out.append(("shared/" + os.path.basename(p), p))
+    # The public corpus, and its captures of tunnels and fragments.
+    for folder in ("pcaps", "pcaps-encap"):
+        sh = os.path.join(source_dir, "..", "shared", folder)
+        if shared and os.path.isdir(sh):
+            for p in sorted(glob.glob(os.path.join(sh, "*.pcap*"))):
+                if os.path.isfile(p):
+                    out.append(("shared/%s/%s" % (folder, os.path.basename(p))
+                                if folder != "pcaps" else "shared/" + os.path.basename(p), p))
     return out
 
 

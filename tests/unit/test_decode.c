@@ -22,6 +22,7 @@ typedef struct frame {
     int ipver;    /* 4 or 6 once an IP header is written */
     size_t tcp;   /* offset of the TCP header */
     size_t pppoe; /* offset of the PPPoE header, 0 if none */
+    size_t nflog; /* offset of the NFLOG payload TLV, 0 if none */
 } frame;
 
 static void put8(frame *f, unsigned v)
@@ -198,6 +199,11 @@ static void finish(frame *f)
         set16(f, f->ip + 4, (unsigned)(f->n - f->ip - 40));
     if (f->pppoe)
         set16(f, f->pppoe + 4, (unsigned)(f->n - f->pppoe - 6));
+    if (f->nflog) { /* little-endian TLV length, counting its header */
+        size_t len = f->n - f->nflog;
+        set8(f, f->nflog, (unsigned)(len & 0xff));
+        set8(f, f->nflog + 1, (unsigned)(len >> 8));
+    }
 }
 
 static void start(frame *f)
@@ -225,6 +231,36 @@ static void link_hdr(frame *f, int dlt, int ipver)
         break;
     case TCPWM_DLT_LOOP:
         put32(f, ipver == 4 ? 2 : 24);
+        break;
+    case TCPWM_DLT_PPP: /* RFC 1661 2: no framing, 2-byte protocol */
+        put16(f, ipver == 4 ? 0x0021 : 0x0057);
+        break;
+    case TCPWM_DLT_PPP_SERIAL: /* RFC 1662 3.1: FF 03, then the protocol */
+        put8(f, 0xff);
+        put8(f, 0x03);
+        put16(f, ipver == 4 ? 0x0021 : 0x0057);
+        break;
+    case TCPWM_DLT_C_HDLC: /* RFC 1547 4.3.1: unicast 0x0F, control 0 */
+        put8(f, 0x0f);
+        put8(f, 0x00);
+        put16(f, etype);
+        break;
+    case TCPWM_DLT_NFLOG:
+        /* nfgenmsg: AF_INET 2 / AF_INET6 10, version 0, resource ID 1
+         * (network order); a prefix TLV "ab" (length 6, padded to 8),
+         * then the payload TLV (type 9), little-endian (an x86 host). */
+        put8(f, ipver == 4 ? 2 : 10);
+        put8(f, 0);
+        put16(f, 1);
+        put8(f, 6), put8(f, 0), put8(f, 10), put8(f, 0); /* NFULA_PREFIX */
+        put8(f, 'a'), put8(f, 'b'), put16(f, 0);
+        f->nflog = f->n;
+        put16(f, 0); /* length, set by finish() */
+        put8(f, 9), put8(f, 0);
+        break;
+    case TCPWM_DLT_IPOIB: /* RFC 4391 6: protocol type, reserved */
+        put16(f, etype);
+        put16(f, 0);
         break;
     default: /* raw IP link types: no header */
         break;
@@ -354,7 +390,8 @@ static void sweep(const frame *f, int dlt, const size_t *ends, const tcpwm_decod
 static const int all_dlts[] = {
     TCPWM_DLT_NULL,         TCPWM_DLT_EN10MB,     TCPWM_DLT_RAW,       TCPWM_DLT_RAW_OPENBSD,
     TCPWM_DLT_LINKTYPE_RAW, TCPWM_DLT_LOOP,       TCPWM_DLT_LINUX_SLL, TCPWM_DLT_IPV4,
-    TCPWM_DLT_IPV6,         TCPWM_DLT_LINUX_SLL2,
+    TCPWM_DLT_IPV6,         TCPWM_DLT_LINUX_SLL2, TCPWM_DLT_PPP,       TCPWM_DLT_PPP_SERIAL,
+    TCPWM_DLT_C_HDLC,       TCPWM_DLT_NFLOG,      TCPWM_DLT_IPOIB,
 };
 #define N_DLTS (sizeof all_dlts / sizeof all_dlts[0])
 
@@ -770,8 +807,8 @@ static void test_not_tcp(void)
     put_fill(&f, 0, 8);
     finish(&f);
     EXPECT_NOT_TCP(&f, TCPWM_DLT_IPV6);
-    /* ESP, AH, no next header, IPv6-in-IPv6, IPv4-in-IPv4, GRE. */
-    static const unsigned v6nh[] = {50, 51, 59, 41, 47};
+    /* ESP, AH, no next header. (Tunnels: test_tunnels.) */
+    static const unsigned v6nh[] = {50, 51, 59};
     for (size_t i = 0; i < sizeof v6nh / sizeof v6nh[0]; i++) {
         start(&f);
         ipv6(&f, v6nh[i]);
@@ -779,14 +816,6 @@ static void test_not_tcp(void)
         finish(&f);
         EXPECT_NOT_TCP(&f, TCPWM_DLT_IPV6);
     }
-    start(&f);
-    ipv4(&f, 4, 0);
-    ipv4(&f, 6, 0);
-    tcp(&f, TCPWM_ACK, NULL, 0);
-    f.ip = 0;
-    f.ipver = 4;
-    finish(&f);
-    EXPECT_NOT_TCP(&f, TCPWM_DLT_RAW);
     /* ARP, LLDP, an 802.3 length field. */
     static const unsigned types[] = {0x0806, 0x88cc, 0x0040, 0x8863};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -802,19 +831,75 @@ static void test_not_tcp(void)
     EXPECT_NOT_TCP(&f, TCPWM_DLT_LINUX_SLL);
 }
 
+/* Decoding f must give a fragment; its description is returned. */
+static tcpwm_fragment expect_frag(const frame *f, int dlt, size_t caplen, int line)
+{
+    tcpwm_segment s = {0};
+    tcpwm_fragment fr;
+    tcpwm_decode_error e = TCPWM_DE__COUNT;
+    memset(&fr, 0xee, sizeof fr);
+    uint8_t *copy = malloc(caplen ? caplen : 1);
+    if (!copy)
+        abort();
+    memcpy(copy, f->b, caplen);
+    tcpwm_decode_status st = tcpwm_decode_frag(NULL, copy, caplen, f->n, dlt, &s, &fr, &e);
+    free(copy);
+    CHECK_EQ_U64(st, TCPWM_DECODE_FRAGMENT);
+    if (st != TCPWM_DECODE_FRAGMENT)
+        fprintf(stderr, "  (line %d: status %d, error %s)\n", line, (int)st, label(e));
+    static const uint8_t v4src[16] = {192, 0, 2, 1};
+    static const uint8_t v6src[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    CHECK_EQ_U64(s.family, f->ipver);
+    CHECK(memcmp(s.src, f->ipver == 4 ? v4src : v6src, 16) == 0);
+    /* Without a description the status is the same. */
+    CHECK_EQ_U64(tcpwm_decode(f->b, caplen, f->n, dlt, &s, &e), TCPWM_DECODE_FRAGMENT);
+    return fr;
+}
+#define EXPECT_FRAG(f, dlt) expect_frag((f), (dlt), (f)->n, __LINE__)
+
 static void test_fragments(void)
 {
     frame f;
-    /* IPv4: any non-zero offset, with or without MF. */
+    /* IPv4 (RFC 791 3.2): any non-zero offset, with or without MF, and a
+     * first fragment (MF, offset 0) go to reassembly; offsets in bytes,
+     * the length from the IP header, without IHL x 4. */
     build(&f, TCPWM_DLT_EN10MB, 4, NULL, 0, 8);
-    static const unsigned ff[] = {0x0001, 0x2001, 0x1fff, 0x3fff, 0x0100, 0x1000};
+    finish(&f);
+    static const unsigned ff[] = {0x0001, 0x2001, 0x1fff, 0x3fff, 0x0100, 0x1000, 0x2000, 0x6000};
     for (size_t i = 0; i < sizeof ff / sizeof ff[0]; i++) {
         set16(&f, 20, ff[i]);
-        EXPECT_ERROR(&f, TCPWM_DLT_EN10MB, TCPWM_DE_FRAGMENT);
+        tcpwm_fragment fr = EXPECT_FRAG(&f, TCPWM_DLT_EN10MB);
+        CHECK_EQ_U64(fr.proto, 6);
+        CHECK_EQ_U64(fr.id, 0xbeef);
+        CHECK_EQ_U64(fr.offset, (ff[i] & 0x1fff) * 8u);
+        CHECK_EQ_U64(fr.more, (ff[i] & 0x2000) != 0);
+        CHECK_EQ_U64(fr.len, 28);
+        CHECK_EQ_U64(fr.hdr_len, 20);
+        /* The bytes that fall in the datagram's first 60. */
+        uint32_t want = fr.offset >= 60 ? 0 : 28;
+        CHECK_EQ_U64(fr.head_len, want);
+        if (want)
+            CHECK(memcmp(fr.head, f.b + f.tcp, 28) == 0);
     }
-    /* A first fragment: the TCP bytes it carries. */
-    set16(&f, 20, 0x2000);
+    /* DF alone is a whole packet. */
+    set16(&f, 20, 0x4000);
     EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 8);
+    /* Options skipped by IHL count in hdr_len; a fragment at offset 48
+     * keeps its first 12 bytes (the datagram's 48..60); a snap length
+     * keeps fewer, the length stays the IP header's. */
+    start(&f);
+    ipv4(&f, 6, 4);
+    payload(&f, 40);
+    finish(&f);
+    set16(&f, 6, 0x2000 | 6);
+    tcpwm_fragment fr = EXPECT_FRAG(&f, TCPWM_DLT_RAW);
+    CHECK_EQ_U64(fr.hdr_len, 24);
+    CHECK_EQ_U64(fr.len, 40);
+    CHECK_EQ_U64(fr.offset, 48);
+    CHECK_EQ_U64(fr.head_len, 12);
+    fr = expect_frag(&f, TCPWM_DLT_RAW, 24 + 5, __LINE__);
+    CHECK_EQ_U64(fr.len, 40);
+    CHECK_EQ_U64(fr.head_len, 5);
     /* A later fragment of a UDP datagram is simply not TCP. */
     start(&f);
     ipv4(&f, 17, 0);
@@ -823,43 +908,62 @@ static void test_fragments(void)
     set16(&f, 6, 0x0010);
     EXPECT_NOT_TCP(&f, TCPWM_DLT_RAW);
 
-    /* IPv6 later fragments, of TCP or of something that may lead to it. */
+    /* IPv6 (RFC 8200 4.5) fragments of TCP or of something that may lead
+     * to it: offset and length after the Fragment header, hdr_len the
+     * extension headers before it. */
     start(&f);
     ipv6(&f, 44);
     frag6(&f, 6, 185, 1);
     payload(&f, 64);
     finish(&f);
-    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_FRAGMENT);
-    start(&f);
-    ipv6(&f, 44);
-    frag6(&f, 6, 1, 0);
-    payload(&f, 64);
-    finish(&f);
-    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_FRAGMENT);
+    fr = EXPECT_FRAG(&f, TCPWM_DLT_IPV6);
+    CHECK_EQ_U64(fr.proto, 6);
+    CHECK_EQ_U64(fr.id, 0xcafe);
+    CHECK_EQ_U64(fr.offset, 185 * 8);
+    CHECK(fr.more);
+    CHECK_EQ_U64(fr.len, 64);
+    CHECK_EQ_U64(fr.hdr_len, 0);
+    CHECK_EQ_U64(fr.head_len, 0);
     start(&f);
     ipv6(&f, 0);
     ext(&f, 44, 0);
     frag6(&f, 60, 1, 1);
     payload(&f, 64);
     finish(&f);
-    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_FRAGMENT);
+    fr = EXPECT_FRAG(&f, TCPWM_DLT_IPV6);
+    CHECK_EQ_U64(fr.proto, 60);
+    CHECK_EQ_U64(fr.offset, 8);
+    CHECK_EQ_U64(fr.hdr_len, 8);
+    CHECK_EQ_U64(fr.len, 64);
+    CHECK_EQ_U64(fr.head_len, 52);
     start(&f);
     ipv6(&f, 44);
     frag6(&f, 17, 1, 0);
     payload(&f, 64);
     finish(&f);
     EXPECT_NOT_TCP(&f, TCPWM_DLT_IPV6);
-    /* IPv6 first fragment (offset 0, M 1) and atomic fragment (RFC 6946). */
-    for (unsigned m = 0; m <= 1; m++) {
-        start(&f);
-        eth(&f, 0x86dd);
-        ipv6(&f, 44);
-        frag6(&f, 6, 0, m);
-        tcp(&f, TCPWM_ACK, NULL, 0);
-        payload(&f, 33);
-        finish(&f);
-        EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 33);
-    }
+    /* A first fragment (offset 0, M 1) goes to reassembly, with its TCP
+     * header's bytes; an atomic fragment (M 0, RFC 6946) is a packet. */
+    start(&f);
+    eth(&f, 0x86dd);
+    ipv6(&f, 44);
+    frag6(&f, 6, 0, 1);
+    tcp(&f, TCPWM_ACK, NULL, 0);
+    payload(&f, 32);
+    finish(&f);
+    fr = EXPECT_FRAG(&f, TCPWM_DLT_EN10MB);
+    CHECK_EQ_U64(fr.len, 52);
+    CHECK_EQ_U64(fr.head_len, 52);
+    CHECK(memcmp(fr.head, f.b + f.tcp, 52) == 0);
+    set16(&f, 14 + 40 + 2, 0);
+    EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 32);
+    /* A first fragment of UDP is read with the bytes it has (a tunnel). */
+    start(&f);
+    ipv6(&f, 44);
+    frag6(&f, 17, 0, 1);
+    payload(&f, 64);
+    finish(&f);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_IPV6);
     /* A fragment header cut short by the capture. */
     start(&f);
     ipv6(&f, 44);
@@ -1175,7 +1279,6 @@ static void test_labels(void)
                 "bad_ipv4_header_length");
     CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_BAD_IP_LENGTH), "bad_ip_length");
     CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_BAD_IPV6_EXTENSION), "bad_ipv6_extension");
-    CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_FRAGMENT), "non_first_fragment");
     CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_TRUNCATED_TCP), "truncated_tcp");
     CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_BAD_TCP_DATA_OFFSET), "bad_tcp_data_offset");
     CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_BAD_TCP_OPTION), "bad_tcp_option");
@@ -1258,6 +1361,505 @@ static void test_fuzz(void)
     CHECK_EQ_U64(bad_status, 0);
 }
 
+/* ---- Tunnels and labels (docs/semantics.md 1, decap.c) ------------------- */
+
+/* Outer headers whose lengths finish() does not set: it sets the last
+ * IP header's. */
+typedef struct outer {
+    size_t off[12];
+    int kind[12]; /* 4: IPv4 total length, 6: IPv6 payload length, 17: UDP length */
+    size_t n;
+} outer;
+
+static void mark(outer *o, size_t off, int kind)
+{
+    o->off[o->n] = off;
+    o->kind[o->n++] = kind;
+}
+
+/* An outer IPv4/IPv6 header (10.0.0.1 -> 10.0.0.2, 2001:db8:ff::1 -> ::2)
+ * carrying `proto`; the inner headers keep the builder's addresses, so
+ * check_common() proves the segment has the inner ones. */
+static void outer_ip(frame *f, outer *o, int ver, unsigned proto)
+{
+    size_t at = f->n;
+    if (ver == 4) {
+        ipv4(f, proto, 0);
+        set16(f, at + 12, 0x0a00);
+        set16(f, at + 14, 0x0001);
+        set16(f, at + 16, 0x0a00);
+        set16(f, at + 18, 0x0002);
+    } else {
+        ipv6(f, proto);
+        set16(f, at + 12, 0x00ff);
+        set16(f, at + 28, 0x00ff);
+    }
+    mark(o, at, ver);
+}
+
+static void udp_hdr(frame *f, outer *o, unsigned dport)
+{
+    mark(o, f->n, 17);
+    put16(f, 54321);
+    put16(f, dport);
+    put16(f, 0); /* length, set by done() */
+    put16(f, 0);
+}
+
+/* Inner IPv4 or IPv6 + TCP with 10 bytes of payload, then every length. */
+static void inner_tcp(frame *f, outer *o, int ver)
+{
+    if (ver == 4)
+        ipv4(f, 6, 0);
+    else
+        ipv6(f, 6);
+    tcp(f, TCPWM_ACK, NULL, 0);
+    payload(f, 10);
+    finish(f);
+    for (size_t i = 0; i < o->n; i++) {
+        size_t at = o->off[i], len = f->n - at;
+        if (o->kind[i] == 4)
+            set16(f, at + 2, (unsigned)len);
+        else if (o->kind[i] == 6)
+            set16(f, at + 4, (unsigned)(len - 40));
+        else
+            set16(f, at + 4, (unsigned)len);
+    }
+}
+
+/* Decodes f as TCP and returns the context's records. */
+static size_t items_of(const frame *f, int dlt, tcpwm_encap_item *it, size_t max,
+                       uint8_t *kinds, int line)
+{
+    tcpwm_segment s = expect_tcp_len(f, dlt, f->n, f->n, 10, line);
+    *kinds = s.encap_kinds;
+    size_t off = 0, n = 0;
+    while (n < max && tcpwm_encap_next(s.encap, s.encap_len, &off, &it[n]))
+        n++;
+    CHECK_EQ_U64(off, s.encap_len); /* every byte is a record */
+    return n;
+}
+
+#define ITEMS(f, dlt, it, kinds) items_of((f), (dlt), (it), sizeof(it) / sizeof((it)[0]), (kinds), __LINE__)
+#define KIND(k) (1u << TCPWM_ENCAP_##k)
+
+static const uint8_t ten1[4] = {10, 0, 0, 1}, ten2[4] = {10, 0, 0, 2};
+
+static void check_outer4(const tcpwm_encap_item *it, unsigned proto)
+{
+    CHECK_EQ_U64(it->type, TCPWM_EI_IP);
+    CHECK_EQ_U64(it->family, 4);
+    CHECK_EQ_U64(it->proto, proto);
+    CHECK(memcmp(it->addr[0], ten1, 4) == 0);
+    CHECK(memcmp(it->addr[1], ten2, 4) == 0);
+}
+
+static void test_ipip(void)
+{
+    frame f;
+    outer o;
+    tcpwm_encap_item it[10];
+    uint8_t kinds;
+    /* RFC 2003, RFC 4213, RFC 2473: 4in4, 6in4, 4in6, 6in6. */
+    for (int ov = 4; ov <= 6; ov += 2) {
+        for (int iv = 4; iv <= 6; iv += 2) {
+            start(&f);
+            memset(&o, 0, sizeof o);
+            eth(&f, ov == 4 ? 0x0800 : 0x86dd);
+            outer_ip(&f, &o, ov, iv == 4 ? 4 : 41);
+            inner_tcp(&f, &o, iv);
+            CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 1);
+            CHECK_EQ_U64(kinds, KIND(IPIP));
+            CHECK_EQ_U64(it[0].family, ov);
+            CHECK_EQ_U64(it[0].proto, iv == 4 ? 4 : 41);
+            if (ov == 4)
+                check_outer4(&it[0], 4 + (iv == 6) * 37u);
+        }
+    }
+    /* The same pair in either direction is one context: lower first. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    outer_ip(&f, &o, 4, 4);
+    set16(&f, 12, 0x0a00), set16(&f, 14, 2), set16(&f, 16, 0x0a00), set16(&f, 18, 1);
+    inner_tcp(&f, &o, 4);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_RAW, it, &kinds), 1);
+    check_outer4(&it[0], 4);
+    /* 6in6in6 (two headers), and the bound: 8 nested headers decode, a
+     * ninth is encapsulation_too_deep. */
+    for (int depth = 2; depth <= 9; depth++) {
+        start(&f);
+        memset(&o, 0, sizeof o);
+        outer_ip(&f, &o, 6, 41);
+        for (int i = 1; i < depth; i++)
+            outer_ip(&f, &o, 6, 41);
+        inner_tcp(&f, &o, 6);
+        if (depth <= TCPWM_ENCAP_MAX_DEPTH) {
+            CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_IPV6, it, &kinds), (uint64_t)depth);
+        } else {
+            EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_ENCAP_TOO_DEEP);
+        }
+    }
+}
+
+/* GRE header (RFC 2784 2.1, RFC 2890 2): flags/version, protocol, then
+ * checksum + reserved, key, sequence number as the flags say. */
+static void gre(frame *f, unsigned flags, unsigned proto, uint32_t key)
+{
+    put16(f, flags);
+    put16(f, proto);
+    if (flags & 0x8000)
+        put32(f, 0);
+    if (flags & 0x2000)
+        put32(f, key);
+    if (flags & 0x1000)
+        put32(f, 7);
+}
+
+static void test_gre(void)
+{
+    frame f;
+    outer o;
+    tcpwm_encap_item it[10];
+    uint8_t kinds;
+    /* C, K and S with IPv4 inside; no flags with IPv6 inside. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    eth(&f, 0x0800);
+    outer_ip(&f, &o, 4, 47);
+    gre(&f, 0xb000, 0x0800, 0x01020304);
+    inner_tcp(&f, &o, 4);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 2);
+    CHECK_EQ_U64(kinds, KIND(GRE));
+    check_outer4(&it[0], 47);
+    CHECK_EQ_U64(it[1].type, TCPWM_EI_GRE);
+    CHECK(it[1].has_key);
+    CHECK_EQ_U64(it[1].id, 0x01020304);
+    /* Cut at every byte: Ethernet, outer IPv4, GRE (12 bytes with key and
+     * sequence number... and checksum: 16), inner IPv4, TCP. */
+    {
+        frame g = f;
+        g.n -= 10; /* no payload: sweep() wants the full frame to decode */
+        set16(&g, 14 + 2, (unsigned)(g.n - 14));
+        set16(&g, 14 + 20 + 16 + 2, (unsigned)(g.n - 14 - 20 - 16));
+        const size_t ends[] = {14, 34, 50, 70, 90};
+        const tcpwm_decode_error why[] = {TCPWM_DE_TRUNCATED_LINK, TCPWM_DE_TRUNCATED_IP,
+                                          TCPWM_DE_TRUNCATED_ENCAP, TCPWM_DE_TRUNCATED_IP,
+                                          TCPWM_DE_TRUNCATED_TCP};
+        CHECK_EQ_U64(g.n, 90);
+        sweep(&g, TCPWM_DLT_EN10MB, ends, why, 5);
+    }
+    start(&f);
+    memset(&o, 0, sizeof o);
+    outer_ip(&f, &o, 6, 47);
+    gre(&f, 0, 0x86dd, 0);
+    inner_tcp(&f, &o, 6);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_IPV6, it, &kinds), 2);
+    CHECK(!it[1].has_key);
+    /* Transparent Ethernet bridging (0x6558) with a VLAN tag inside: the
+     * tag goes to the context, not to the segment's own VLAN IDs. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    eth(&f, 0x8100);
+    tag(&f, 5, 0x0800);
+    outer_ip(&f, &o, 4, 47);
+    gre(&f, 0x2000, 0x6558, 9);
+    eth(&f, 0x8100);
+    tag(&f, 0x2007, 0x0800);
+    inner_tcp(&f, &o, 4);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 3);
+    CHECK_EQ_U64(it[2].type, TCPWM_EI_VLAN);
+    CHECK_EQ_U64(it[2].id, 7);
+    {
+        tcpwm_segment s = EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 10);
+        CHECK_EQ_U64(s.vlan_count, 1);
+        CHECK_EQ_U64(s.vlan[0], 5);
+    }
+    /* RFC 2784 2.3: routing present (bit 1), strict source route (bit 4),
+     * recursion (5-7), reserved (9-12) and versions 2-7 are discarded;
+     * version 1 is PPTP's, not a tunnel: not TCP. */
+    static const unsigned bad[] = {0x4000, 0x0800, 0x0100, 0x0040, 0x0008, 0x0002, 0x0007};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        start(&f);
+        memset(&o, 0, sizeof o);
+        outer_ip(&f, &o, 4, 47);
+        gre(&f, bad[i], 0x0800, 0);
+        inner_tcp(&f, &o, 4);
+        EXPECT_ERROR(&f, TCPWM_DLT_RAW, TCPWM_DE_BAD_ENCAP);
+    }
+    start(&f);
+    memset(&o, 0, sizeof o);
+    outer_ip(&f, &o, 4, 47);
+    gre(&f, 0x3081, 0x880b, 0);
+    inner_tcp(&f, &o, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_RAW);
+    /* GRE carrying something else (IPX 0x8137): not TCP. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    outer_ip(&f, &o, 4, 47);
+    gre(&f, 0, 0x8137, 0);
+    inner_tcp(&f, &o, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_RAW);
+}
+
+static void test_erspan(void)
+{
+    frame f;
+    outer o;
+    tcpwm_encap_item it[10];
+    uint8_t kinds;
+    /* Type II: GRE with S, 0x88BE; Ver 1, VLAN 0, COS 0, En 3, T 0,
+     * session 0x155; index 0. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    eth(&f, 0x0800);
+    outer_ip(&f, &o, 4, 47);
+    gre(&f, 0x1000, 0x88be, 0);
+    put16(&f, 0x1000);
+    put16(&f, 0x1955);
+    put32(&f, 0);
+    eth(&f, 0x0800);
+    inner_tcp(&f, &o, 4);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 3);
+    CHECK_EQ_U64(kinds, KIND(GRE) | KIND(ERSPAN));
+    CHECK_EQ_U64(it[2].type, TCPWM_EI_ERSPAN);
+    CHECK_EQ_U64(it[2].version, 1);
+    CHECK_EQ_U64(it[2].id, 0x155);
+    /* Type II with version 2 in its header: discarded. */
+    set16(&f, 14 + 20 + 8, 0x2000);
+    EXPECT_ERROR(&f, TCPWM_DLT_EN10MB, TCPWM_DE_BAD_ENCAP);
+    /* Type I: no sequence number, no header. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    outer_ip(&f, &o, 4, 47);
+    gre(&f, 0, 0x88be, 0);
+    eth(&f, 0x86dd);
+    inner_tcp(&f, &o, 6);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_RAW, it, &kinds), 3);
+    CHECK_EQ_U64(it[2].version, 0);
+    /* Type III: 0x22EB, Ver 2, session 0x3ff, timestamp, SGT, then P FT Hw
+     * D Gra O with O set: an 8-byte platform subheader; FT 0: Ethernet. */
+    for (int o_flag = 0; o_flag <= 1; o_flag++) {
+        start(&f);
+        memset(&o, 0, sizeof o);
+        outer_ip(&f, &o, 4, 47);
+        gre(&f, 0x1000, 0x22eb, 0);
+        put16(&f, 0x2000);
+        put16(&f, 0x03ff);
+        put32(&f, 0x12345678);
+        put16(&f, 0);
+        put16(&f, (unsigned)o_flag);
+        if (o_flag)
+            put_fill(&f, 0xee, 8);
+        eth(&f, 0x0800);
+        inner_tcp(&f, &o, 4);
+        CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_RAW, it, &kinds), 3);
+        CHECK_EQ_U64(it[2].version, 2);
+        CHECK_EQ_U64(it[2].id, 0x3ff);
+    }
+}
+
+static void test_vxlan_geneve(void)
+{
+    frame f;
+    outer o;
+    tcpwm_encap_item it[10];
+    uint8_t kinds;
+    /* RFC 7348 5: flags I, VNI 42, an Ethernet frame with IPv6 inside. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    eth(&f, 0x0800);
+    outer_ip(&f, &o, 4, 17);
+    udp_hdr(&f, &o, 4789);
+    put32(&f, 0x08000000);
+    put32(&f, 42u << 8);
+    eth(&f, 0x86dd);
+    inner_tcp(&f, &o, 6);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 2);
+    CHECK_EQ_U64(kinds, KIND(VXLAN));
+    check_outer4(&it[0], 17);
+    CHECK_EQ_U64(it[1].type, TCPWM_EI_VXLAN);
+    CHECK_EQ_U64(it[1].id, 42);
+    /* Another port is plain UDP, unless configured. */
+    set16(&f, 14 + 20 + 2, 8472);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    {
+        tcpwm_decode_config c;
+        tcpwm_decode_config_default(&c);
+        CHECK_EQ_U64(tcpwm_decode_port_add(c.vxlan_ports, 8472), 0);
+        CHECK_EQ_U64(tcpwm_decode_port_add(c.vxlan_ports, 8472), 0);
+        CHECK_EQ_U64(tcpwm_decode_port_add(c.vxlan_ports, 0), TCPWM_EINVAL);
+        CHECK_EQ_U64(c.vxlan_ports[1], 8472);
+        CHECK_EQ_U64(c.vxlan_ports[2], 0);
+        tcpwm_segment s = {0};
+        tcpwm_decode_error e;
+        CHECK_EQ_U64(tcpwm_decode_with(&c, f.b, f.n, f.n, TCPWM_DLT_EN10MB, &s, &e),
+                     TCPWM_DECODE_TCP);
+        for (unsigned p = 1; p < 8; p++)
+            (void)tcpwm_decode_port_add(c.geneve_ports, 100 + p);
+        CHECK_EQ_U64(tcpwm_decode_port_add(c.geneve_ports, 999), TCPWM_ELIMIT);
+    }
+    /* The I flag clear: discarded. */
+    set16(&f, 14 + 20 + 2, 4789);
+    set8(&f, 14 + 20 + 8, 0);
+    EXPECT_ERROR(&f, TCPWM_DLT_EN10MB, TCPWM_DE_BAD_ENCAP);
+
+    /* RFC 8926 3.4: Geneve, Opt Len 2 (8 bytes of options), protocol
+     * 0x6558, VNI 0x123456; and protocol 0x0800 straight to IPv4. */
+    for (int direct = 0; direct <= 1; direct++) {
+        start(&f);
+        memset(&o, 0, sizeof o);
+        outer_ip(&f, &o, 6, 17);
+        udp_hdr(&f, &o, 6081);
+        put8(&f, 0x02);
+        put8(&f, 0);
+        put16(&f, direct ? 0x0800 : 0x6558);
+        put32(&f, 0x12345600);
+        put16(&f, 0x0103), put8(&f, 0x80), put8(&f, 1), put32(&f, 0xdeadbeef); /* an option */
+        if (!direct)
+            eth(&f, 0x0800);
+        inner_tcp(&f, &o, 4);
+        CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_IPV6, it, &kinds), 2);
+        CHECK_EQ_U64(kinds, KIND(GENEVE));
+        CHECK_EQ_U64(it[0].family, 6);
+        CHECK_EQ_U64(it[1].type, TCPWM_EI_GENEVE);
+        CHECK_EQ_U64(it[1].id, 0x123456);
+    }
+    set8(&f, 40 + 8, 0x42); /* version 1 */
+    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_BAD_ENCAP);
+    set8(&f, 40 + 8, 0x3f); /* 252 bytes of options the frame does not have */
+    EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_TRUNCATED_ENCAP);
+}
+
+/* RFC 3032 2.1: label, TC, S, TTL. */
+static void mpls_label(frame *f, uint32_t lbl, int bottom)
+{
+    put32(f, lbl << 12 | (bottom ? 0x100u : 0) | 64);
+}
+
+static void test_mpls(void)
+{
+    frame f;
+    outer o = {0};
+    tcpwm_encap_item it[12];
+    uint8_t kinds;
+    /* Two labels, IPv4 by its nibble, in a VLAN. */
+    start(&f);
+    eth(&f, 0x8100);
+    tag(&f, 3, 0x8847);
+    mpls_label(&f, 100, 0);
+    mpls_label(&f, 0xfffff, 1);
+    inner_tcp(&f, &o, 4);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 2);
+    CHECK_EQ_U64(kinds, KIND(MPLS));
+    CHECK_EQ_U64(it[0].type, TCPWM_EI_MPLS);
+    CHECK_EQ_U64(it[0].id, 100);
+    CHECK_EQ_U64(it[1].id, 0xfffff);
+    /* An Ethernet pseudowire behind the control word (RFC 4385 3, RFC
+     * 4448 3), multicast EtherType, IPv6 inside. */
+    start(&f);
+    eth(&f, 0x8848);
+    mpls_label(&f, 16, 1);
+    put32(&f, 0x00000001); /* control word: 0000, flags, sequence 1 */
+    eth(&f, 0x86dd);
+    inner_tcp(&f, &o, 6);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 1);
+    /* PPP protocol 0x0281 (RFC 3032 4.3). */
+    start(&f);
+    put16(&f, 0x0281);
+    mpls_label(&f, 16, 1);
+    inner_tcp(&f, &o, 4);
+    CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_PPP, it, &kinds), 1);
+    /* A G-ACh (nibble 1) is not TCP; a stack cut before its bottom is
+     * truncated; eight labels decode, nine are too deep. */
+    start(&f);
+    eth(&f, 0x8847);
+    mpls_label(&f, 16, 1);
+    put32(&f, 0x10000000);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    start(&f);
+    eth(&f, 0x8847);
+    mpls_label(&f, 16, 0);
+    EXPECT_ERROR(&f, TCPWM_DLT_EN10MB, TCPWM_DE_TRUNCATED_ENCAP);
+    for (int n = 8; n <= 9; n++) {
+        start(&f);
+        eth(&f, 0x8847);
+        for (int i = 0; i < n; i++)
+            mpls_label(&f, (uint32_t)(16 + i), i == n - 1);
+        inner_tcp(&f, &o, 4);
+        if (n == 8)
+            CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 8);
+        else
+            EXPECT_ERROR(&f, TCPWM_DLT_EN10MB, TCPWM_DE_ENCAP_TOO_DEEP);
+    }
+    /* A nesting bomb: VXLAN in GRE in IPIP, nested until the bound. */
+    start(&f);
+    memset(&o, 0, sizeof o);
+    for (int i = 0; i < 3; i++) {
+        outer_ip(&f, &o, 4, 47);
+        gre(&f, 0, 0x0800, 0);
+        outer_ip(&f, &o, 4, 4);
+        outer_ip(&f, &o, 4, 17);
+        udp_hdr(&f, &o, 4789);
+        put32(&f, 0x08000000);
+        put32(&f, 0);
+        eth(&f, 0x0800);
+    }
+    inner_tcp(&f, &o, 4);
+    EXPECT_ERROR(&f, TCPWM_DLT_RAW, TCPWM_DE_ENCAP_TOO_DEEP);
+}
+
+static void test_new_links(void)
+{
+    frame f;
+    outer o = {0};
+    /* PPP with FF 03 on DLT 9, and a compressed (1-byte) protocol field
+     * (RFC 1661 6.5). */
+    start(&f);
+    put8(&f, 0xff), put8(&f, 0x03), put8(&f, 0x21);
+    inner_tcp(&f, &o, 4);
+    EXPECT_TCP(&f, TCPWM_DLT_PPP, 10);
+    /* LCP is not TCP. */
+    start(&f);
+    put16(&f, 0xc021);
+    put_fill(&f, 0, 8);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_PPP);
+    /* DLT 50 with Cisco HDLC framing (first byte 0x8F). */
+    start(&f);
+    put8(&f, 0x8f), put8(&f, 0), put16(&f, 0x86dd);
+    inner_tcp(&f, &o, 6);
+    EXPECT_TCP(&f, TCPWM_DLT_PPP_SERIAL, 10);
+    /* NFLOG with big-endian TLVs (a big-endian capturing host). */
+    start(&f);
+    put8(&f, 2), put8(&f, 0), put16(&f, 0);
+    put16(&f, 8), put16(&f, 1), put32(&f, 0); /* NFULA_PACKET_HDR */
+    size_t tlv = f.n;
+    put16(&f, 0), put16(&f, 9);
+    inner_tcp(&f, &o, 4);
+    set16(&f, tlv, (unsigned)(f.n - tlv));
+    EXPECT_TCP(&f, TCPWM_DLT_NFLOG, 10);
+    /* NFLOG without a payload TLV, and one with a TLV length below 4. */
+    start(&f);
+    put8(&f, 2), put8(&f, 0), put16(&f, 0);
+    put16(&f, 8), put16(&f, 1), put32(&f, 0);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_NFLOG);
+    set16(&f, 4, 2);
+    EXPECT_ERROR(&f, TCPWM_DLT_NFLOG, TCPWM_DE_TRUNCATED_LINK);
+}
+
+static void test_tunnels(void)
+{
+    test_ipip();
+    test_gre();
+    test_erspan();
+    test_vxlan_geneve();
+    test_mpls();
+    test_new_links();
+    CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_ENCAP_TOO_DEEP), "encapsulation_too_deep");
+    CHECK_STREQ(tcpwm_encap_label(TCPWM_ENCAP_VXLAN), "vxlan");
+    CHECK_STREQ(tcpwm_encap_label(TCPWM_ENCAP_MPLS), "mpls");
+    CHECK(tcpwm_encap_label(TCPWM_ENCAP__COUNT) == NULL);
+}
+
 int main(void)
 {
     test_cursor();
@@ -1281,5 +1883,6 @@ int main(void)
     test_ip_length_cut_to_link();
     test_segment_reset();
     test_fuzz();
+    test_tunnels();
     return check_finish("test_decode");
 }

@@ -54,6 +54,13 @@ static void known_metrics(tcpwm_metrics *m)
     m->decode_errors[TCPWM_DE_UNSUPPORTED_LINKTYPE] = 23;
     m->decode_errors[TCPWM_DE_TRUNCATED_IP] = 21;
     m->decode_errors[TCPWM_DE_BAD_TCP_OPTION] = 22;
+    m->decode_errors[TCPWM_DE_ENCAP_TOO_DEEP] = 26;
+    m->tunneled[TCPWM_ENCAP_GRE] = 24;
+    m->tunneled[TCPWM_ENCAP_MPLS] = 25;
+    m->fragments[TCPWM_FRAG_REASSEMBLED] = 27;
+    m->fragments[TCPWM_FRAG_TOO_MANY_RANGES] = 28;
+    m->fragments_ignored[TCPWM_FRAG_IGN_DUPLICATE] = 29;
+    m->fragments_ignored[TCPWM_FRAG_IGN_DISCARDED] = 30;
     m->active_connections = 17;
     m->current_window = 262144;
     /* Gap: on a bound, just above one, in between, on the last bound,
@@ -92,6 +99,12 @@ static void known_metrics(tcpwm_metrics *m)
 #define H_EVICT "Open flows removed from the flow table before they closed, by reason."
 #define H_FORGOT "Sequence holes dropped because their direction had too many open."
 #define H_DECODE "Frames that should carry IP and TCP but could not be decoded, by reason."
+#define H_FRAG                                                                                     \
+    "Fragmented TCP datagrams (IPv4, IPv6), counted once each when reassembly ends, by outcome."
+#define H_FRAG_IGN "Fragments of TCP datagrams that reassembly ignored, by reason."
+#define H_TUNNEL                                                                                   \
+    "Frames decoded through each kind of encapsulation (tunnel or label stack), once per kind "   \
+    "per frame."
 #define H_ACTIVE "Connections in the flow table that are not closed."
 #define H_WINDOW "Scaled receive window of the most recently analyzed segment."
 #define H_GAP "Bytes of sequence space skipped by each missing event."
@@ -162,10 +175,35 @@ static const char *const expected_prometheus[] = {
     "tcp_monitor_decode_errors_total{reason=\"bad_ipv4_header_length\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"bad_ip_length\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"bad_ipv6_extension\"} 0\n"
-    "tcp_monitor_decode_errors_total{reason=\"non_first_fragment\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"truncated_tcp\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"bad_tcp_data_offset\"} 0\n"
-    "tcp_monitor_decode_errors_total{reason=\"bad_tcp_option\"} 22\n",
+    "tcp_monitor_decode_errors_total{reason=\"bad_tcp_option\"} 22\n"
+    "tcp_monitor_decode_errors_total{reason=\"truncated_encapsulation\"} 0\n"
+    "tcp_monitor_decode_errors_total{reason=\"bad_encapsulation\"} 0\n"
+    "tcp_monitor_decode_errors_total{reason=\"encapsulation_too_deep\"} 26\n"
+    "tcp_monitor_decode_errors_total{reason=\"encapsulation_table_full\"} 0\n",
+    "# HELP tcp_monitor_tunneled_packets_total " H_TUNNEL "\n"
+    "# TYPE tcp_monitor_tunneled_packets_total counter\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"vxlan\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"geneve\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"gre\"} 24\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"erspan\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"ipip\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"mpls\"} 25\n",
+    "# HELP tcp_monitor_fragments_total " H_FRAG "\n"
+    "# TYPE tcp_monitor_fragments_total counter\n"
+    "tcp_monitor_fragments_total{outcome=\"reassembled\"} 27\n"
+    "tcp_monitor_fragments_total{outcome=\"timed_out\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"overlapping\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"evicted\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"too_large\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"inconsistent\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"too_many_ranges\"} 28\n",
+    "# HELP tcp_monitor_fragments_ignored_total " H_FRAG_IGN "\n"
+    "# TYPE tcp_monitor_fragments_ignored_total counter\n"
+    "tcp_monitor_fragments_ignored_total{reason=\"duplicate\"} 29\n"
+    "tcp_monitor_fragments_ignored_total{reason=\"malformed\"} 0\n"
+    "tcp_monitor_fragments_ignored_total{reason=\"discarded\"} 30\n",
     "# HELP tcp_monitor_active_connections " H_ACTIVE "\n"
     "# TYPE tcp_monitor_active_connections gauge\n"
     "tcp_monitor_active_connections 17\n",
@@ -285,10 +323,35 @@ static const char *const expected_openmetrics[] = {
     "tcp_monitor_decode_errors_total{reason=\"bad_ipv4_header_length\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"bad_ip_length\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"bad_ipv6_extension\"} 0\n"
-    "tcp_monitor_decode_errors_total{reason=\"non_first_fragment\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"truncated_tcp\"} 0\n"
     "tcp_monitor_decode_errors_total{reason=\"bad_tcp_data_offset\"} 0\n"
-    "tcp_monitor_decode_errors_total{reason=\"bad_tcp_option\"} 22\n",
+    "tcp_monitor_decode_errors_total{reason=\"bad_tcp_option\"} 22\n"
+    "tcp_monitor_decode_errors_total{reason=\"truncated_encapsulation\"} 0\n"
+    "tcp_monitor_decode_errors_total{reason=\"bad_encapsulation\"} 0\n"
+    "tcp_monitor_decode_errors_total{reason=\"encapsulation_too_deep\"} 26\n"
+    "tcp_monitor_decode_errors_total{reason=\"encapsulation_table_full\"} 0\n",
+    "# TYPE tcp_monitor_tunneled_packets counter\n"
+    "# HELP tcp_monitor_tunneled_packets " H_TUNNEL "\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"vxlan\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"geneve\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"gre\"} 24\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"erspan\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"ipip\"} 0\n"
+    "tcp_monitor_tunneled_packets_total{encap=\"mpls\"} 25\n",
+    "# TYPE tcp_monitor_fragments counter\n"
+    "# HELP tcp_monitor_fragments " H_FRAG "\n"
+    "tcp_monitor_fragments_total{outcome=\"reassembled\"} 27\n"
+    "tcp_monitor_fragments_total{outcome=\"timed_out\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"overlapping\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"evicted\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"too_large\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"inconsistent\"} 0\n"
+    "tcp_monitor_fragments_total{outcome=\"too_many_ranges\"} 28\n",
+    "# TYPE tcp_monitor_fragments_ignored counter\n"
+    "# HELP tcp_monitor_fragments_ignored " H_FRAG_IGN "\n"
+    "tcp_monitor_fragments_ignored_total{reason=\"duplicate\"} 29\n"
+    "tcp_monitor_fragments_ignored_total{reason=\"malformed\"} 0\n"
+    "tcp_monitor_fragments_ignored_total{reason=\"discarded\"} 30\n",
     "# TYPE tcp_monitor_active_connections gauge\n"
     "# HELP tcp_monitor_active_connections " H_ACTIVE "\n"
     "tcp_monitor_active_connections 17\n",

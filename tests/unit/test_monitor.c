@@ -545,6 +545,340 @@ static void test_time_clamp(void)
     CHECK(tcpwm_time_ns(INT64_MAX, 999999999) == TCPWM_MAX_TIME_NS);
 }
 
+/* ---- IP fragments through the monitor (semantics.md 1, "IP fragment
+ * reassembly") --------------------------------------------------------- */
+
+/* A TCP datagram's payload: a 20-byte TCP header (A:1000 -> B:80 or its
+ * IPv6 twin), then `data` payload bytes. */
+static size_t tcp_bytes(uint8_t *b, uint32_t seq, uint8_t flags, size_t data)
+{
+    memset(b, 0, 20 + data);
+    b[0] = 1000 >> 8, b[1] = 1000 & 0xff, b[2] = 0, b[3] = 80;
+    b[4] = (uint8_t)(seq >> 24), b[5] = (uint8_t)(seq >> 16), b[6] = (uint8_t)(seq >> 8);
+    b[7] = (uint8_t)seq;
+    b[11] = 1; /* ack 1 */
+    b[12] = 5 << 4;
+    b[13] = flags;
+    b[14] = 0x20; /* window 8192 */
+    for (size_t i = 0; i < data; i++)
+        b[20 + i] = (uint8_t)i;
+    return 20 + data;
+}
+
+/* An IPv4 fragment (RFC 791 3.1) of identification `id` carrying
+ * dg[off, off + n) of a TCP datagram, into out at `at`. */
+static size_t v4frag(uint8_t *out, size_t at, const uint8_t *dg, uint16_t id, size_t off,
+                     size_t n, bool more)
+{
+    uint8_t *h = out + at;
+    size_t total = 20 + n;
+    memset(h, 0, 20);
+    h[0] = 0x45;
+    h[2] = (uint8_t)(total >> 8), h[3] = (uint8_t)total;
+    h[4] = (uint8_t)(id >> 8), h[5] = (uint8_t)id;
+    unsigned ff = (unsigned)(off / 8) | (more ? 0x2000u : 0);
+    h[6] = (uint8_t)(ff >> 8), h[7] = (uint8_t)ff;
+    h[8] = 64, h[9] = 6;
+    memcpy(h + 12, A, 4);
+    memcpy(h + 16, B, 4);
+    memcpy(h + 20, dg + off, n);
+    return at + total;
+}
+
+/* An IPv6 fragment (RFC 8200 4.5): 2001:db8::1 -> 2001:db8::2, the
+ * Fragment header's Next Header `nh`, of fragmentable part fp. */
+static size_t v6frag(uint8_t *out, const uint8_t *fp, uint8_t nh, uint32_t id, size_t off,
+                     size_t n, bool more)
+{
+    size_t plen = 8 + n;
+    memset(out, 0, 48);
+    out[0] = 0x60;
+    out[4] = (uint8_t)(plen >> 8), out[5] = (uint8_t)plen;
+    out[6] = 44, out[7] = 64;
+    out[8] = 0x20, out[9] = 0x01, out[10] = 0x0d, out[11] = 0xb8, out[23] = 1;
+    out[24] = 0x20, out[25] = 0x01, out[26] = 0x0d, out[27] = 0xb8, out[39] = 2;
+    out[40] = nh;
+    unsigned ff = (unsigned)off | (more ? 1u : 0);
+    out[42] = (uint8_t)(ff >> 8), out[43] = (uint8_t)ff;
+    out[44] = (uint8_t)(id >> 24), out[45] = (uint8_t)(id >> 16), out[46] = (uint8_t)(id >> 8);
+    out[47] = (uint8_t)id;
+    memcpy(out + 48, fp + off, n);
+    return 48 + n;
+}
+
+static void frame(tcpwm_monitor *m, const uint8_t *b, size_t n, int dlt, int64_t ts,
+                  tcpwm_result *r)
+{
+    tcpwm_monitor_frame(m, b, n, n, dlt, ts, r);
+}
+
+/* After a reassembled segment of 1460 bytes at seq 100, the next one at
+ * 1560 is in order only if its payload length was the datagram's. */
+static void expect_next_in_order(tcpwm_monitor *m, int64_t ts)
+{
+    uint8_t dg[40], f[80];
+    size_t n = tcp_bytes(dg, 1560, TCPWM_ACK, 8);
+    size_t k = v4frag(f, 0, dg, 99, 0, n, false); /* no MF, offset 0: a whole packet */
+    tcpwm_result r;
+    frame(m, f, k, TCPWM_DLT_IPV4, ts, &r);
+    CHECK(r.analyzed);
+    CHECK(r.verdict == TCPWM_V_IN_ORDER);
+}
+
+static void test_fragments_in_order_and_reversed(void)
+{
+    uint8_t dg[1500], f[1600];
+    size_t n = tcp_bytes(dg, 100, TCPWM_ACK | TCPWM_PSH, 1460); /* 1480 bytes */
+    for (int reversed = 0; reversed <= 1; reversed++) {
+        tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+        tcpwm_result r;
+        /* 744 + 736: every fragment but the last a multiple of 8. */
+        size_t k1 = v4frag(f, 0, dg, 7, 0, 744, true);
+        size_t k2 = v4frag(f, k1, dg, 7, 744, n - 744, false);
+        const uint8_t *first = reversed ? f + k1 : f, *second = reversed ? f : f + k1;
+        size_t n1 = reversed ? k2 - k1 : k1, n2 = reversed ? k1 : k2 - k1;
+        frame(m, first, n1, TCPWM_DLT_IPV4, 1 * SEC, &r);
+        CHECK(!r.analyzed); /* held: not a TCP packet */
+        CHECK_EQ_U64(tcpwm_monitor_metrics(m)->tcp_packets, 0);
+        frame(m, second, n2, TCPWM_DLT_IPV4, 2 * SEC, &r);
+        const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+        /* The completing fragment is the datagram's one TCP packet, at its
+         * own capture time. */
+        CHECK(r.analyzed);
+        CHECK(r.verdict == TCPWM_V_FIRST);
+        CHECK(r.flow && r.flow->last_ns == 2 * SEC && r.flow->port[1] == 80);
+        CHECK_EQ_U64(mt->packets, 2);
+        CHECK_EQ_U64(mt->tcp_packets, 1);
+        CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_REASSEMBLED], 1);
+        CHECK_EQ_U64(mt->fragments_ignored[TCPWM_FRAG_IGN_DUPLICATE], 0);
+        /* A network duplicate of a fragment after completion starts a new
+         * datagram (released at completion), not a second packet. */
+        frame(m, first, n1, TCPWM_DLT_IPV4, 3 * SEC, &r);
+        CHECK(!r.analyzed);
+        expect_next_in_order(m, 4 * SEC);
+        CHECK_EQ_U64(mt->tcp_packets, 2);
+        tcpwm_monitor_free(m);
+    }
+}
+
+static void test_fragments_tiny_first(void)
+{
+    /* RFC 1858: a first fragment of 8 bytes leaves the TCP header split;
+     * the ranges and the kept header bytes join it back. */
+    uint8_t dg[1500], f[1600];
+    size_t n = tcp_bytes(dg, 100, TCPWM_ACK, 1460);
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    size_t k1 = v4frag(f, 0, dg, 8, 0, 8, true);
+    size_t k2 = v4frag(f, k1, dg, 8, 8, 16, true);
+    size_t k3 = v4frag(f, k2, dg, 8, 24, n - 24, false);
+    frame(m, f + k2, k3 - k2, TCPWM_DLT_IPV4, 1 * SEC, &r);
+    frame(m, f, k1, TCPWM_DLT_IPV4, 2 * SEC, &r);
+    CHECK(!r.analyzed);
+    /* A duplicate of a held fragment is ignored, the datagram kept. */
+    frame(m, f, k1, TCPWM_DLT_IPV4, 2 * SEC, &r);
+    CHECK_EQ_U64(tcpwm_monitor_metrics(m)->fragments_ignored[TCPWM_FRAG_IGN_DUPLICATE], 1);
+    frame(m, f + k1, k2 - k1, TCPWM_DLT_IPV4, 3 * SEC, &r);
+    CHECK(r.analyzed);
+    CHECK(r.flow && r.flow->port[0] == 1000 && r.flow->last_ns == 3 * SEC);
+    expect_next_in_order(m, 4 * SEC);
+    /* A fragment of 12 bytes with more to come is malformed (RFC 791
+     * 3.2: multiples of 8) and ignored; one overlapping held bytes in
+     * part drops its datagram (RFC 5722), the rest discarded. */
+    size_t k4 = v4frag(f, 0, dg, 9, 0, 12, true);
+    frame(m, f, k4, TCPWM_DLT_IPV4, 5 * SEC, &r);
+    k1 = v4frag(f, 0, dg, 10, 0, 16, true);
+    k2 = v4frag(f, k1, dg, 10, 8, 16, true);
+    k3 = v4frag(f, k2, dg, 10, 24, n - 24, false);
+    frame(m, f, k1, TCPWM_DLT_IPV4, 5 * SEC, &r);
+    frame(m, f + k1, k2 - k1, TCPWM_DLT_IPV4, 5 * SEC, &r);
+    frame(m, f + k2, k3 - k2, TCPWM_DLT_IPV4, 5 * SEC, &r);
+    CHECK(!r.analyzed);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK_EQ_U64(mt->fragments_ignored[TCPWM_FRAG_IGN_MALFORMED], 1);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_OVERLAPPING], 1);
+    CHECK_EQ_U64(mt->fragments_ignored[TCPWM_FRAG_IGN_DISCARDED], 1);
+    CHECK_EQ_U64(mt->tcp_packets, 2);
+    CHECK_EQ_U64(mt->decode_errors[TCPWM_DE_TRUNCATED_TCP], 0);
+    tcpwm_monitor_free(m);
+}
+
+static void test_fragments_timeout(void)
+{
+    /* 30 s from the first fragment, in capture time (Linux ipfrag_time):
+     * alive while now - first <= 30 s. */
+    uint8_t dg[1500], f[1600];
+    size_t n = tcp_bytes(dg, 100, TCPWM_ACK, 1460);
+    size_t k1 = v4frag(f, 0, dg, 11, 0, 744, true);
+    size_t k2 = v4frag(f, k1, dg, 11, 744, n - 744, false);
+    tcpwm_result r;
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    frame(m, f, k1, TCPWM_DLT_IPV4, 10 * SEC, &r);
+    frame(m, f + k1, k2 - k1, TCPWM_DLT_IPV4, 40 * SEC, &r); /* exactly 30 s: in time */
+    CHECK(r.analyzed);
+    CHECK_EQ_U64(tcpwm_monitor_metrics(m)->fragments[TCPWM_FRAG_REASSEMBLED], 1);
+    tcpwm_monitor_free(m);
+
+    m = new_monitor(TCPWM_SCOPE_ALL);
+    frame(m, f, k1, TCPWM_DLT_IPV4, 10 * SEC, &r);
+    frame(m, f + k1, k2 - k1, TCPWM_DLT_IPV4, 40 * SEC + 1, &r); /* 1 ns late */
+    CHECK(!r.analyzed);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_TIMED_OUT], 1);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_REASSEMBLED], 0);
+    CHECK_EQ_U64(mt->tcp_packets, 0);
+    /* The late fragment began a datagram of its own: it times out as
+     * capture time moves on, without any fragment. */
+    tcpwm_monitor_advance(m, 70 * SEC + 1); /* 30 s after it: still alive */
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_TIMED_OUT], 1);
+    tcpwm_monitor_advance(m, 70 * SEC + 2);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_TIMED_OUT], 2);
+    /* ... and so does one when an unfragmented packet moves the clock. */
+    frame(m, f, k1, TCPWM_DLT_IPV4, 80 * SEC, &r);
+    uint8_t one[80];
+    size_t kk = v4frag(one, 0, dg, 15, 0, 28, false);
+    frame(m, one, kk, TCPWM_DLT_IPV4, 111 * SEC, &r);
+    CHECK(r.analyzed);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_TIMED_OUT], 3);
+    tcpwm_monitor_free(m);
+}
+
+/* Ethernet + IPv4 + UDP to 4789 + VXLAN (RFC 7348 5) of VNI `vni`, then an
+ * inner Ethernet frame carrying the IPv4 fragment at inner[0, n). */
+static size_t vxlan_wrap(uint8_t *out, uint32_t vni, const uint8_t *inner, size_t n)
+{
+    size_t ulen = 8 + 8 + 14 + n, iplen = 20 + ulen;
+    memset(out, 0, 14 + 20 + 16 + 14);
+    out[12] = 0x08;
+    uint8_t *ip = out + 14;
+    ip[0] = 0x45, ip[2] = (uint8_t)(iplen >> 8), ip[3] = (uint8_t)iplen, ip[8] = 64, ip[9] = 17;
+    ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 10;
+    ip[16] = 192, ip[17] = 0, ip[18] = 2, ip[19] = 20;
+    uint8_t *udp = ip + 20;
+    udp[0] = 0xc0, udp[2] = 4789 >> 8, udp[3] = 4789 & 0xff;
+    udp[4] = (uint8_t)(ulen >> 8), udp[5] = (uint8_t)ulen;
+    uint8_t *vx = udp + 8;
+    vx[0] = 0x08; /* I flag */
+    vx[4] = (uint8_t)(vni >> 16), vx[5] = (uint8_t)(vni >> 8), vx[6] = (uint8_t)vni;
+    uint8_t *eth = vx + 8;
+    eth[12] = 0x08;
+    memcpy(eth + 14, inner, n);
+    return 14 + 20 + 16 + 14 + n;
+}
+
+static void test_fragments_in_vxlan(void)
+{
+    /* The key holds the encapsulation: halves of a datagram in two VNIs
+     * are two datagrams; both halves in one VNI complete it. */
+    uint8_t dg[1500], f[1600], w[1700];
+    size_t n = tcp_bytes(dg, 100, TCPWM_ACK, 1460);
+    size_t k1 = v4frag(f, 0, dg, 12, 0, 744, true);
+    size_t k2 = v4frag(f, k1, dg, 12, 744, n - 744, false);
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    size_t wn = vxlan_wrap(w, 42, f, k1);
+    frame(m, w, wn, TCPWM_DLT_EN10MB, 1 * SEC, &r);
+    wn = vxlan_wrap(w, 43, f + k1, k2 - k1);
+    frame(m, w, wn, TCPWM_DLT_EN10MB, 2 * SEC, &r);
+    CHECK(!r.analyzed);
+    wn = vxlan_wrap(w, 42, f + k1, k2 - k1);
+    frame(m, w, wn, TCPWM_DLT_EN10MB, 3 * SEC, &r);
+    CHECK(r.analyzed);
+    CHECK(r.flow && r.flow->encap_len > 0 && r.flow->last_ns == 3 * SEC);
+    /* The inner 4-tuple and the tunnel's VNI. */
+    size_t off = 0;
+    tcpwm_encap_item it;
+    bool vni42 = false;
+    while (r.flow && tcpwm_encap_next(r.flow->encap, r.flow->encap_len, &off, &it))
+        vni42 |= it.type == TCPWM_EI_VXLAN && it.id == 42;
+    CHECK(vni42);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK_EQ_U64(mt->tcp_packets, 1);
+    CHECK_EQ_U64(mt->tunneled[TCPWM_ENCAP_VXLAN], 3);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_REASSEMBLED], 1);
+    /* The same datagram plain (no tunnel) is a third datagram. */
+    frame(m, f + k1, k2 - k1, TCPWM_DLT_IPV4, 4 * SEC, &r);
+    CHECK(!r.analyzed);
+    tcpwm_monitor_free(m);
+}
+
+static void test_fragments_ipv6(void)
+{
+    /* RFC 8200 4.5: offsets and lengths after the Fragment header; a
+     * fragmentable part may start with a destination options header
+     * (Next Header 60 in the Fragment header), walked after reassembly. */
+    uint8_t fp[1600], f[1700];
+    for (int dstopts = 0; dstopts <= 1; dstopts++) {
+        size_t x = 0;
+        if (dstopts) {
+            memset(fp, 0, 8);
+            fp[0] = 6; /* then TCP; length 0: 8 bytes of Pad1/PadN */
+            fp[2] = 1, fp[3] = 4;
+            x = 8;
+        }
+        size_t n = x + tcp_bytes(fp + x, 100, TCPWM_ACK, 1460);
+        tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+        tcpwm_result r;
+        size_t k = v6frag(f, fp, dstopts ? 60 : 6, 0xabcdef01u, 1232, n - 1232, false);
+        frame(m, f, k, TCPWM_DLT_IPV6, 1 * SEC, &r);
+        CHECK(!r.analyzed);
+        k = v6frag(f, fp, dstopts ? 60 : 6, 0xabcdef01u, 0, 1232, true);
+        frame(m, f, k, TCPWM_DLT_IPV6, 2 * SEC, &r);
+        CHECK(r.analyzed);
+        CHECK(r.flow && r.flow->family == 6 && r.flow->port[1] == 80);
+        const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+        CHECK_EQ_U64(mt->tcp_packets, 1);
+        CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_REASSEMBLED], 1);
+        tcpwm_monitor_free(m);
+    }
+}
+
+static void test_fragments_split_api(void)
+{
+    /* The replay's path: frames decoded ahead (tcpwm_monitor_decode),
+     * reassembled in their turn (tcpwm_monitor_fragment). Decoding all
+     * first must change nothing: the state moves at analysis only. */
+    uint8_t dg[1500], f[1600];
+    size_t n = tcp_bytes(dg, 100, TCPWM_ACK, 1460);
+    size_t k1 = v4frag(f, 0, dg, 13, 0, 744, true);
+    size_t k2 = v4frag(f, k1, dg, 13, 744, n - 744, false);
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_segment s[2];
+    tcpwm_fragment fr[2];
+    tcpwm_decode_error e;
+    CHECK(tcpwm_monitor_decode(m, f, k1, k1, TCPWM_DLT_IPV4, &s[0], &fr[0], &e) ==
+          TCPWM_DECODE_FRAGMENT);
+    CHECK(tcpwm_monitor_decode(m, f + k1, k2 - k1, k2 - k1, TCPWM_DLT_IPV4, &s[1], &fr[1], &e) ==
+          TCPWM_DECODE_FRAGMENT);
+    CHECK_EQ_U64(tcpwm_monitor_metrics(m)->fragments[TCPWM_FRAG_REASSEMBLED], 0);
+    s[0].ts_ns = 1 * SEC;
+    s[1].ts_ns = 2 * SEC;
+    CHECK(!tcpwm_monitor_fragment(m, &s[0], &fr[0]));
+    CHECK(tcpwm_monitor_fragment(m, &s[1], &fr[1]));
+    CHECK_EQ_U64(s[1].payload_len, 1460);
+    CHECK_EQ_U64(s[1].seq, 100);
+    CHECK_EQ_U64(s[1].sport, 1000);
+    CHECK_EQ_U64(s[1].ts_ns, 2 * SEC);
+    tcpwm_result r;
+    tcpwm_monitor_segment(m, &s[1], &r);
+    CHECK(r.analyzed);
+    expect_next_in_order(m, 3 * SEC);
+    /* A datagram whose TCP header was not captured (snap length 10 on the
+     * first fragment) is reassembled, then counted as truncated_tcp. */
+    k1 = v4frag(f, 0, dg, 14, 0, 744, true);
+    CHECK(tcpwm_monitor_decode(m, f, 30, k1, TCPWM_DLT_IPV4, &s[0], &fr[0], &e) ==
+          TCPWM_DECODE_FRAGMENT);
+    k2 = v4frag(f, k1, dg, 14, 744, n - 744, false);
+    CHECK(tcpwm_monitor_decode(m, f + k1, k2 - k1, k2 - k1, TCPWM_DLT_IPV4, &s[1], &fr[1], &e) ==
+          TCPWM_DECODE_FRAGMENT);
+    CHECK(!tcpwm_monitor_fragment(m, &s[0], &fr[0]));
+    CHECK(!tcpwm_monitor_fragment(m, &s[1], &fr[1]));
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK_EQ_U64(mt->fragments[TCPWM_FRAG_REASSEMBLED], 2);
+    CHECK_EQ_U64(mt->decode_errors[TCPWM_DE_TRUNCATED_TCP], 1);
+    tcpwm_monitor_free(m);
+}
+
 int main(void)
 {
     test_clean_connection();
@@ -560,5 +894,11 @@ int main(void)
     test_hinted_path();
     test_key_directions();
     test_time_clamp();
+    test_fragments_in_order_and_reversed();
+    test_fragments_tiny_first();
+    test_fragments_timeout();
+    test_fragments_in_vxlan();
+    test_fragments_ipv6();
+    test_fragments_split_api();
     return check_finish("test_monitor");
 }

@@ -24,6 +24,39 @@ typedef enum tcpwm_evict_reason {
 
 const char *tcpwm_evict_label(tcpwm_evict_reason r);
 
+/* How a fragmented datagram ended: label values of
+ * tcp_monitor_fragments_total{outcome} (docs/semantics.md 1, "IP fragment
+ * reassembly"). */
+#define TCPWM_FRAG_OUTCOME_MAP(XX)          \
+    XX(REASSEMBLED, "reassembled")          \
+    XX(TIMED_OUT, "timed_out")              \
+    XX(OVERLAPPING, "overlapping")          \
+    XX(EVICTED, "evicted")                  \
+    XX(TOO_LARGE, "too_large")              \
+    XX(INCONSISTENT, "inconsistent")        \
+    XX(TOO_MANY_RANGES, "too_many_ranges")
+
+typedef enum tcpwm_frag_outcome {
+#define TCPWM__FO_ENUM(name, label) TCPWM_FRAG_##name,
+    TCPWM_FRAG_OUTCOME_MAP(TCPWM__FO_ENUM)
+#undef TCPWM__FO_ENUM
+    TCPWM_FRAG__COUNT
+} tcpwm_frag_outcome;
+
+/* Why single fragments were ignored: label values of
+ * tcp_monitor_fragments_ignored_total{reason}. */
+#define TCPWM_FRAG_IGNORED_MAP(XX)  \
+    XX(DUPLICATE, "duplicate")      \
+    XX(MALFORMED, "malformed")      \
+    XX(DISCARDED, "discarded")
+
+typedef enum tcpwm_frag_ignored {
+#define TCPWM__FI_ENUM(name, label) TCPWM_FRAG_IGN_##name,
+    TCPWM_FRAG_IGNORED_MAP(TCPWM__FI_ENUM)
+#undef TCPWM__FI_ENUM
+    TCPWM_FRAG_IGN__COUNT
+} tcpwm_frag_ignored;
+
 /* Gap sizes in bytes: upper bounds 64, 128, ... 16 MiB (2^6 .. 2^24),
  * then +Inf. */
 #define TCPWM_GAP_BUCKETS 19
@@ -72,6 +105,9 @@ typedef struct tcpwm_metrics {
     uint64_t holes_forgotten;    /* holes dropped by the per-direction cap */
     uint64_t evicted[TCPWM_EVICT__COUNT];
     uint64_t decode_errors[TCPWM_DE__COUNT];
+    uint64_t tunneled[TCPWM_ENCAP__COUNT]; /* frames per encapsulation kind crossed */
+    uint64_t fragments[TCPWM_FRAG__COUNT]; /* fragmented datagrams, by how they ended */
+    uint64_t fragments_ignored[TCPWM_FRAG_IGN__COUNT]; /* single fragments ignored */
     /* Gauges. */
     uint64_t active_connections;
     uint64_t current_window;     /* scaled window of the latest analyzed packet */

@@ -27,12 +27,17 @@ typedef struct tcpwm_config {
     int64_t idle_timeout_ns;   /* open flows idle this long (capture time) leave */
     int64_t closed_linger_ns;  /* closed flows stay this long for late packets */
     uint64_t hash_seed;        /* flow-hash seed; results never depend on it */
+    tcpwm_decode_config decode; /* tunnel ports, for tcpwm_monitor_frame/_decode */
+    uint32_t max_fragments;    /* fragmented datagrams in reassembly at once (0: the default);
+                                * the oldest is evicted beyond it */
 } tcpwm_config;
 
 #define TCPWM_DEFAULT_MAX_FLOWS (1u << 20)
 #define TCPWM_DEFAULT_MAX_HOLES 32u
 #define TCPWM_DEFAULT_IDLE_NS (300 * 1000000000LL)
 #define TCPWM_DEFAULT_LINGER_NS (60 * 1000000000LL)
+/* About 5 MB at most, near Linux's ipfrag_high_thresh (4 MB). */
+#define TCPWM_DEFAULT_MAX_FRAGMENTS 8192u
 
 void tcpwm_config_default(tcpwm_config *c);
 
@@ -116,6 +121,10 @@ typedef struct tcpwm_flow_view {
     int64_t first_ns, last_ns;
     bool closed;
     tcpwm_flow_stats stats;
+    /* The encapsulation context (tcpwm/encap.h, read it with
+     * tcpwm_encap_next()); encap_len 0: not encapsulated. */
+    uint16_t encap_len;
+    uint8_t encap[TCPWM_ENCAP_CTX_MAX];
 } tcpwm_flow_view;
 
 /* What the monitor concluded about one packet. */
@@ -151,7 +160,9 @@ void tcpwm_monitor_free(tcpwm_monitor *m);
 void tcpwm_monitor_on_flow_end(tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx);
 
 /* One captured frame: counts it, decodes it and, if it is an in-scope TCP
- * segment, analyzes it. res may be NULL. */
+ * segment, analyzes it. A fragment goes to reassembly; the fragment that
+ * completes a datagram is analyzed as its TCP segment, at its own capture
+ * time, and the other fragments are not TCP packets. res may be NULL. */
 void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, size_t wirelen,
                          int dlt, int64_t ts_ns, tcpwm_result *res);
 
@@ -160,6 +171,26 @@ void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, 
  * counted its frame already). */
 void tcpwm_monitor_count_frame(tcpwm_monitor *m);
 void tcpwm_monitor_count_decode_error(tcpwm_monitor *m, tcpwm_decode_error e);
+/* Counts the encapsulations a decoded frame crossed
+ * (tcp_monitor_tunneled_packets_total), whatever its decode status; once
+ * per frame, next to tcpwm_monitor_count_frame(). */
+void tcpwm_monitor_count_tunnels(tcpwm_monitor *m, const tcpwm_segment *seg);
+/* tcpwm_decode_frag() with the monitor's decode configuration (its tunnel
+ * ports), for front ends that decode frames themselves. frag may be NULL
+ * (then fragments cannot be reassembled). */
+tcpwm_decode_status tcpwm_monitor_decode(const tcpwm_monitor *m, const uint8_t *frame,
+                                         size_t caplen, size_t wirelen, int dlt,
+                                         tcpwm_segment *seg, tcpwm_fragment *frag,
+                                         tcpwm_decode_error *err);
+/* A frame tcpwm_monitor_decode() found to be a fragment (status
+ * TCPWM_DECODE_FRAGMENT): seg and frag as it filled them, seg->ts_ns the
+ * frame's capture time; its frame is counted already. Reassembly state
+ * changes here, so call it in capture order, when the frame's turn comes
+ * (not when it is decoded ahead). true when this fragment completed a TCP
+ * datagram: seg then holds its segment, to hand to tcpwm_monitor_segment()
+ * as the frame's own. false otherwise (held, ignored, dropped, not TCP
+ * after all, or a decode error, which it counts). */
+bool tcpwm_monitor_fragment(tcpwm_monitor *m, tcpwm_segment *seg, const tcpwm_fragment *frag);
 void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *seg, tcpwm_result *res);
 
 /* Prefetching, for front ends that decode a few frames ahead of their
@@ -193,7 +224,8 @@ const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m);
  * each least recently active first. */
 void tcpwm_monitor_foreach_flow(const tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx);
 
-/* Bytes the monitor holds now (flow table, hole pool), for the benchmark. */
+/* Bytes the monitor holds now (flow table, hole pool, encapsulation
+ * contexts, fragment reassembly), for the benchmark. */
 size_t tcpwm_monitor_memory(const tcpwm_monitor *m);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcpwm/encap.h"
+
 /* TCP header flag bits, RFC 9293 section 3.1 (and RFC 3168 for ECE/CWR). */
 enum {
     TCPWM_FIN = 0x01,
@@ -51,6 +53,13 @@ typedef struct tcpwm_segment {
     uint32_t sack[TCPWM_MAX_SACK_BLOCKS][2]; /* left, right edges */
     uint32_t tsval, tsecr;
     bool opt_bad;         /* an option had a bad length; parsing stopped there */
+    /* Encapsulation (tcpwm/encap.h). Set by the decoder whatever its
+     * status, for the kinds crossed before it stopped. */
+    uint8_t encap_kinds;  /* 1 << TCPWM_ENCAP_x for each kind crossed */
+    uint16_t encap_len;   /* bytes of encap[] in use; 0: not encapsulated */
+    /* The context; only encap_len bytes are meaningful. Last, so that
+     * clearing a segment clears the fields above and leaves this alone. */
+    uint8_t encap[TCPWM_ENCAP_CTX_MAX];
 } tcpwm_segment;
 
 #endif
