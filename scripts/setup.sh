@@ -22,6 +22,21 @@ PACKAGES="build-essential cmake pkg-config libpcap-dev libmicrohttpd-dev
   wireshark-dev libwireshark-dev tshark tcpdump prometheus python3
   iproute2 nftables util-linux libcap2-bin clang clang-14 libclang-rt-14-dev
   valgrind tcpreplay time"
+# Standalone: compressed captures (standalone/instream.c): gzip, zstd, lz4
+# frame and xz decompression libraries.
+PACKAGES="$PACKAGES zlib1g-dev libzstd-dev liblz4-dev liblzma-dev"
+# Standalone: --web.config.file (standalone/webconfig.c, http.c): libyaml for
+# the file, GnuTLS for certificates (libmicrohttpd's TLS), libxcrypt for
+# bcrypt. Tests: curl and openssl as TLS clients and to make certificates.
+PACKAGES="$PACKAGES libyaml-dev libgnutls28-dev libcrypt-dev curl openssl"
+# Tests: the gzip, zstd, lz4 and xz tools that compress captures for the
+# instream and compressed-input tests.
+PACKAGES="$PACKAGES gzip zstd lz4 xz-utils"
+# Packaging (cmake --workflow --preset package, packaging/): dpkg-dev for
+# dpkg-shlibdeps, which turns the libraries linked into the packages'
+# dependencies, and lintian to check the packages; man-db and groff-base
+# render the man page for its test (tests/package).
+PACKAGES="$PACKAGES dpkg-dev lintian man-db groff-base"
 
 missing=""
 for p in $PACKAGES; do

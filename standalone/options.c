@@ -30,6 +30,9 @@ enum {
     OPT_TELEMETRY_PATH,
     OPT_SNAPLEN,
     OPT_NO_PROMISC,
+    OPT_VXLAN_PORT,
+    OPT_GENEVE_PORT,
+    OPT_WEB_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -52,15 +55,18 @@ static const struct option long_options[] = {
     {"snaplen", required_argument, NULL, OPT_SNAPLEN},
     {"buffer-size", required_argument, NULL, 'B'},
     {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+    {"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
+    {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
     {"user", required_argument, NULL, 'Z'},
     {"write", required_argument, NULL, 'w'},
+    {"web.config.file", required_argument, NULL, OPT_WEB_CONFIG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
 /* The leading ':' makes a missing value return ':' rather than '?'. */
-static const char short_options[] = ":r:o:s:vqhVi:p:B:Z:w:";
+static const char short_options[] = ":r:o:s:vqhVi:p:B:Z:w:C:W:G:";
 
 static options_status usage_error(FILE *err, const char *fmt, const char *arg)
 {
@@ -97,6 +103,29 @@ int options_parse_seconds(const char *s, int64_t *ns)
 }
 
 /* A decimal integer in [min, max]. */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+/* --vxlan-port / --geneve-port: ports 1-65535, comma-separated or repeated.
+ * The first use replaces the default port, later ones add to the list. */
+static int parse_ports(const char *arg, uint16_t list[TCPWM_MAX_TUNNEL_PORTS], bool *replaced)
+{
+    char buf[128];
+    if (strlen(arg) >= sizeof buf)
+        return -1;
+    strcpy(buf, arg);
+    if (!*replaced) {
+        memset(list, 0, TCPWM_MAX_TUNNEL_PORTS * sizeof list[0]);
+        *replaced = true;
+    }
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        uint32_t port;
+        if (parse_u32(tok, 1, 65535, &port) != 0 || tcpwm_decode_port_add(list, port) != 0)
+            return -1;
+    }
+    return list[0] != 0 ? 0 : -1;
+}
+
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
     char *end;
@@ -156,6 +185,14 @@ static const char *mode_flag(int c, bool live)
         return live ? "-Z" : NULL;
     case 'w':
         return live ? "-w" : NULL;
+    case 'C':
+        return live ? "-C" : NULL;
+    case 'W':
+        return live ? "-W" : NULL;
+    case 'G':
+        return live ? "-G" : NULL;
+    case OPT_WEB_CONFIG:
+        return live ? "--web.config.file" : NULL;
     default:
         return NULL;
     }
@@ -261,6 +298,7 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
     o->snaplen = OPTIONS_DEFAULT_SNAPLEN;
     o->buffer_kib = OPTIONS_DEFAULT_BUFFER_KIB;
     o->promisc = true;
+    bool vxlan_ports_set = false, geneve_ports_set = false;
     o->inputs = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *o->inputs);
     if (o->inputs == NULL) {
         fprintf(err, PROG ": out of memory\n");
@@ -338,6 +376,20 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
                 return usage_error(err, "--max-holes: expected a count from 1 to 255, not '%s'",
                                    arg);
             break;
+        case OPT_VXLAN_PORT:
+            if (parse_ports(arg, o->config.decode.vxlan_ports, &vxlan_ports_set) != 0)
+                return usage_error(err,
+                                   "--vxlan-port: expected up to 8 ports from 1 to 65535, "
+                                   "not '%s'",
+                                   arg);
+            break;
+        case OPT_GENEVE_PORT:
+            if (parse_ports(arg, o->config.decode.geneve_ports, &geneve_ports_set) != 0)
+                return usage_error(err,
+                                   "--geneve-port: expected up to 8 ports from 1 to 65535, "
+                                   "not '%s'",
+                                   arg);
+            break;
         case OPT_IDLE_TIMEOUT:
             if (options_parse_seconds(arg, &o->config.idle_timeout_ns) != 0)
                 return usage_error(err,
@@ -403,6 +455,29 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
                 return usage_error(err, "%s", "--write: expected a file name");
             o->write = arg;
             break;
+        /* tcpdump's rotation flags, in its units: -C in millions of bytes. */
+        case 'C':
+            if (parse_u32(arg, 1, 1000000, &u) != 0)
+                return usage_error(err, "-C: expected a file size in MB (1,000,000 bytes) from 1 "
+                                        "to 1000000, not '%s'", arg);
+            o->write_mb = u;
+            break;
+        case 'W':
+            if (parse_u32(arg, 1, 1000000, &u) != 0)
+                return usage_error(err, "-W: expected a file count from 1 to 1000000, not '%s'",
+                                   arg);
+            o->write_files = u;
+            break;
+        case 'G':
+            if (parse_u32(arg, 1, 31536000, &u) != 0)
+                return usage_error(err, "-G: expected seconds from 1 to 31536000, not '%s'", arg);
+            o->write_seconds = u;
+            break;
+        case OPT_WEB_CONFIG:
+            if (*arg == '\0')
+                return usage_error(err, "%s", "--web.config.file: expected a file name");
+            o->web_config = arg;
+            break;
         case 'h':
             help_print(out);
             return OPTIONS_EXIT_OK;
@@ -435,6 +510,12 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
         return usage_error(err, "%s is for live capture (-i)", live_flag);
     if (port_set)
         o->listen.port = port;
+    if ((o->write_mb > 0 || o->write_files > 0 || o->write_seconds > 0) && o->write == NULL)
+        return usage_error(err, "%s", "-C, -W and -G rotate the -w file: give -w FILE too");
+    if (o->write_files > 0 && o->write_mb == 0 && o->write_seconds == 0)
+        return usage_error(err, "%s", "-W needs -C (a ring of files) or -G (a number of files)");
+    if ((o->write_mb > 0 || o->write_seconds > 0) && strcmp(o->write, "-") == 0)
+        return usage_error(err, "%s", "-C and -G need a file name, not '-' (standard output)");
     /* A capture file was chosen to be analyzed, and lab and shared
      * captures are mostly of private addresses: replay analyzes every TCP
      * packet, as the Wireshark plugin does. A live exporter keeps the

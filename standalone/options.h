@@ -43,6 +43,10 @@ typedef struct options {
     bool promisc;               /* not --no-promisc */
     const char *user;           /* -Z; NULL: nobody when started as root */
     const char *write;          /* -w FILE: also save the captured frames; NULL: no */
+    uint32_t write_mb;          /* -C MB: rotate -w past MB * 1,000,000 bytes; 0: no */
+    uint32_t write_files;       /* -W N: with -C a ring of N files, with -G N files */
+    uint32_t write_seconds;     /* -G SECS: a new -w file every SECS, strftime names */
+    const char *web_config;     /* --web.config.file: TLS and basic auth; NULL: plain */
 } options;
 
 /* What options_parse() decided. */

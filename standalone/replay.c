@@ -2,51 +2,97 @@
 #include "replay.h"
 
 #include <inttypes.h>
-#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
 #include "tcpwm/decode.h"
 #include "tcpwm/err.h"
 
-#include "pcapmap.h"
+#include "capfile.h"
+#include "instream.h"
 #include "verbose.h"
 
 #define PROG "tcp_window_monitor"
 
-/* libpcap's open errors often start with the path already
- * ("x.pcap: No such file or directory"); we add it ourselves. */
-static const char *strip_path(const char *msg, const char *path)
-{
-    size_t n = strlen(path);
+/* ---- Filters: one compiled program per link type ---------------------- */
 
-    if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-        return msg + n + 2;
-    return msg;
+/* libpcap compiles a BPF program for one link type; a pcapng file may
+ * have several. Each link type gets its own, compiled the first time a
+ * frame of it appears. */
+typedef struct link_filter {
+    int dlt;
+    bool compiled; /* prog holds a program */
+    struct bpf_program prog;
+} link_filter;
+
+typedef struct filters {
+    const char *expr; /* NULL: no filter */
+    link_filter *v;
+    size_t n, cap;
+    const link_filter *last; /* the previous frame's, to skip the search */
+} filters;
+
+static void filters_free(filters *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->v[i].compiled)
+            pcap_freecode(&fs->v[i].prog);
+    free(fs->v);
+    memset(fs, 0, sizeof *fs);
 }
 
-/* Compiles the filter into prog (the caller frees it) and installs it in
- * libpcap, which applies it to the records it reads; the mapped records
- * go through pcap_offline_filter() with the same program. */
-static int set_filter(pcap_t *p, const char *name, const char *filter, struct bpf_program *prog,
-                      char *errbuf, size_t errlen)
+/* The program for dlt, compiled if need be. NULL with errbuf set when it
+ * cannot be compiled for a link type the decoder reads (a bad expression,
+ * or one that makes no sense on that link: the file stops there). For a
+ * link type the decoder does not read, a failed compilation is no error:
+ * the frame is counted as an unsupported link type either way. */
+static const link_filter *filters_get(filters *fs, int dlt, const char *name, char *errbuf,
+                                      size_t errlen)
 {
+    if (fs->last != NULL && fs->last->dlt == dlt)
+        return fs->last;
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->v[i].dlt == dlt)
+            return fs->last = &fs->v[i];
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 4;
+        link_filter *v = realloc(fs->v, cap * sizeof *v);
+        if (v == NULL) {
+            snprintf(errbuf, errlen, "%s: out of memory", name);
+            return NULL;
+        }
+        fs->v = v;
+        fs->cap = cap;
+    }
+    link_filter *lf = &fs->v[fs->n];
+    memset(lf, 0, sizeof *lf);
+    lf->dlt = dlt;
+    /* The snap length only sets the value a match returns, which
+     * pcap_offline_filter() turns into yes or no. */
+    pcap_t *dead = pcap_open_dead(dlt, 262144);
+    if (dead == NULL) {
+        snprintf(errbuf, errlen, "%s: out of memory", name);
+        return NULL;
+    }
     /* The netmask only matters for "ip broadcast", which a file cannot
      * answer anyway. */
-    if (pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        snprintf(errbuf, errlen, "%s: bad filter expression '%s': %s", name, filter,
-                 pcap_geterr(p));
-        return -1;
+    if (pcap_compile(dead, &lf->prog, fs->expr, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+        lf->compiled = true;
+    } else if (tcpwm_link_supported(dlt)) {
+        const char *dname = pcap_datalink_val_to_name(dlt);
+        snprintf(errbuf, errlen, "%s: bad filter expression '%s' for link type %s (%d): %s", name,
+                 fs->expr, dname != NULL ? dname : "unknown", dlt, pcap_geterr(dead));
+        pcap_close(dead);
+        return NULL;
     }
-    if (pcap_setfilter(p, prog) != 0) {
-        snprintf(errbuf, errlen, "%s: cannot set filter '%s': %s", name, filter, pcap_geterr(p));
-        pcap_freecode(prog);
-        return -1;
-    }
-    return 0;
+    pcap_close(dead);
+    fs->n++;
+    return fs->last = lf;
 }
+
+/* ---- The decode-ahead ring --------------------------------------------- */
 
 /* Frames are decoded this many ahead of their analysis, so the memory of
  * their flows is fetched (tcpwm_monitor_prefetch) while earlier frames are
@@ -57,96 +103,31 @@ static int set_filter(pcap_t *p, const char *name, const char *filter, struct bp
  * the bucket fetched at decoding has arrived. */
 #define FLOW_AHEAD 2
 
-/* A frame decoded, waiting for its turn. */
+/* A frame decoded, waiting for its turn. It holds no pointer into the
+ * input: the record's bytes are gone at the next read. */
 typedef struct pending {
     tcpwm_segment seg; /* seg.ts_ns is the frame's time, whatever the status */
     tcpwm_decode_status st;
     tcpwm_decode_error err;
     tcpwm_hint hint;   /* valid if st is TCPWM_DECODE_TCP */
+    tcpwm_fragment frag; /* valid if st is TCPWM_DECODE_FRAGMENT: a copy of its bytes */
 } pending;
 
-static void decode_ahead(replay *r, const struct pcap_pkthdr *h, const uint8_t *data, int dlt,
-                         pending *p)
+static void decode_ahead(replay *r, const capfile_rec *rec, pending *p)
 {
-    size_t wirelen = h->len < h->caplen ? h->caplen : h->len;
-    p->st = tcpwm_decode(data, h->caplen, wirelen, dlt, &p->seg, &p->err);
-    /* Opened with PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds. */
-    p->seg.ts_ns = tcpwm_time_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+    size_t wirelen = rec->len < rec->caplen ? rec->caplen : rec->len;
+    /* A link type the decoder does not read comes back as the decode
+     * error unsupported_linktype, counted with the frame; the file goes
+     * on (a pcapng file may mix link types). */
+    p->st = tcpwm_monitor_decode(r->m, rec->data, rec->caplen, wirelen, rec->dlt, &p->seg,
+                                 &p->frag, &p->err);
+    p->seg.ts_ns = rec->ts_ns;
     if (p->st == TCPWM_DECODE_TCP)
         tcpwm_monitor_prefetch(r->m, &p->seg, &p->hint);
 }
 
-/* Where records come from: the mapped file while it has plain records
- * (pcapmap.h), then libpcap. */
-typedef struct source {
-    pcap_t *p;
-    pcapmap map;
-    bool mapping;                   /* map is in use */
-    const struct bpf_program *prog; /* the filter, NULL for none */
-    struct pcap_pkthdr hdr;         /* the mapped record, as libpcap gives it */
-} source;
-
-/* Like pcap_next_ex(): 1 with a record, PCAP_ERROR_BREAK at the end,
- * PCAP_ERROR with the reason in errbuf. */
-static int source_next(source *src, const char *name, struct pcap_pkthdr **h,
-                       const uint8_t **data, char *errbuf, size_t errlen)
-{
-    while (src->mapping) {
-        pcapmap_rec rec;
-        pcapmap_status st = pcapmap_next(&src->map, &rec);
-
-        if (st == PCAPMAP_END)
-            return PCAP_ERROR_BREAK;
-        if (st == PCAPMAP_HANDOVER) {
-            /* libpcap reads the file from this record on, and says what
-             * is wrong with it if anything is. */
-            src->mapping = false;
-            if (src->map.off > (size_t)LONG_MAX ||
-                fseek(pcap_file(src->p), (long)src->map.off, SEEK_SET) != 0) {
-                snprintf(errbuf, errlen, "%s: cannot seek to offset %zu", name, src->map.off);
-                return PCAP_ERROR;
-            }
-            break;
-        }
-        src->hdr.ts.tv_sec = (time_t)rec.sec;
-        src->hdr.ts.tv_usec = (suseconds_t)rec.nsec;
-        src->hdr.caplen = rec.caplen;
-        src->hdr.len = rec.len;
-        if (src->prog != NULL && pcap_offline_filter(src->prog, &src->hdr, rec.data) == 0)
-            continue;
-        *h = &src->hdr;
-        *data = rec.data;
-        return 1;
-    }
-    const u_char *d;
-    int n;
-    /* 0 is a live-capture timeout; a file never returns it. */
-    while ((n = pcap_next_ex(src->p, h, &d)) == 0)
-        ;
-    *data = d;
-    if (n == PCAP_ERROR)
-        snprintf(errbuf, errlen, "%s: %s", name, pcap_geterr(src->p));
-    return n;
-}
-
-/* Bytes of the file read so far, for the progress bar. */
-static long long source_position(const source *src)
-{
-    return src->mapping ? (long long)src->map.off : (long long)ftell(pcap_file(src->p));
-}
-
-/* The file's size if it is a regular file, else -1. */
-static long long file_size(FILE *fp)
-{
-    struct stat st;
-
-    if (fp == NULL || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode))
-        return -1;
-    return (long long)st.st_size;
-}
-
 /* One frame through the hooks and the monitor. 0, or TCPWM_ENOMEM. */
-static int analyze(replay *r, const char *name, const source *src, const pending *p)
+static int analyze(replay *r, const char *name, const instream *s, pending *p)
 {
     int64_t ts = p->seg.ts_ns;
     tcpwm_result res;
@@ -170,8 +151,13 @@ static int analyze(replay *r, const char *name, const source *src, const pending
     }
 
     tcpwm_monitor_count_frame(r->m);
+    tcpwm_monitor_count_tunnels(r->m, &p->seg);
     if (p->st == TCPWM_DECODE_TCP) {
         tcpwm_monitor_segment_hinted(r->m, &p->seg, &p->hint, r->verbose ? &res : NULL);
+    } else if (p->st == TCPWM_DECODE_FRAGMENT && tcpwm_monitor_fragment(r->m, &p->seg, &p->frag)) {
+        /* Reassembly moves here, in capture order, not when decoded ahead;
+         * the fragment that completed a datagram is its TCP segment. */
+        tcpwm_monitor_segment(r->m, &p->seg, r->verbose ? &res : NULL);
     } else {
         if (p->st == TCPWM_DECODE_ERROR)
             tcpwm_monitor_count_decode_error(r->m, p->err);
@@ -183,71 +169,89 @@ static int analyze(replay *r, const char *name, const source *src, const pending
     }
     if (++r->since_tick == STATUS_TICK_PACKETS) {
         r->since_tick = 0;
-        status_position(r->st, source_position(src));
+        status_position(r->st, instream_position(s));
         status_tick(r->st, tcpwm_monitor_metrics(r->m));
     }
     return 0;
 }
 
+/* ---- instream as the reader's input ------------------------------------ */
+
+static size_t io_peek(void *ctx, size_t need, const uint8_t **p)
+{
+    return instream_peek(ctx, need, p);
+}
+
+static void io_consume(void *ctx, size_t n)
+{
+    instream_consume(ctx, n);
+}
+
+static const char *io_error(void *ctx)
+{
+    return instream_error(ctx);
+}
+
 int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
 {
-    char perr[PCAP_ERRBUF_SIZE];
     const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
-    struct bpf_program prog;
-    struct pcap_pkthdr *h;
-    const uint8_t *data;
-    source src;
-    int dlt, rc = 0;
+    char why[256];
+    instream *s;
+    capfile *f;
+    filters fs;
+    int rc = 0;
 
-    memset(&src, 0, sizeof src);
-    perr[0] = '\0';
-    src.p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
-    if (src.p == NULL) {
-        snprintf(errbuf, errlen, "%s: %s", name, strip_path(perr, path));
+    if (instream_open(&s, path, why, sizeof why) != 0) {
+        snprintf(errbuf, errlen, "%s: %s", name, why);
         return -1;
     }
-
-    dlt = pcap_datalink(src.p);
-    if (!tcpwm_link_supported(dlt)) {
-        const char *dname = pcap_datalink_val_to_name(dlt);
-
-        snprintf(errbuf, errlen, "%s: unsupported link type %s (%d)", name,
-                 dname != NULL ? dname : "unknown", dlt);
-        pcap_close(src.p);
+    capfile_io io = {io_peek, io_consume, io_error, s};
+    if (capfile_open(&f, &io, why, sizeof why) != 0) {
+        snprintf(errbuf, errlen, "%s: %s", name, why);
+        instream_close(s);
         return -1;
     }
-    if (r->filter != NULL) {
-        if (set_filter(src.p, name, r->filter, &prog, errbuf, errlen) != 0) {
-            pcap_close(src.p);
-            return -1;
-        }
-        src.prog = &prog;
-    }
-    /* libpcap has read and checked the file header; a classic pcap file
-     * on disk is read from a mapping from here on. */
-    if (strcmp(path, "-") != 0 && pcap_snapshot(src.p) > 0)
-        src.mapping =
-            pcapmap_open(&src.map, fileno(pcap_file(src.p)), (uint32_t)pcap_snapshot(src.p));
+    memset(&fs, 0, sizeof fs);
+    fs.expr = r->filter;
 
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
-    status_file(r->st, name, file_size(pcap_file(src.p)));
+    status_file(r->st, name, instream_file_size(s));
     for (;;) {
-        int n = source_next(&src, name, &h, &data, errbuf, errlen);
+        capfile_rec rec;
+        capfile_status cs = capfile_next(f, &rec);
 
-        if (n == PCAP_ERROR_BREAK)
-            break; /* end of file */
-        if (n != 1) {
+        if (cs == CAPFILE_END)
+            break;
+        if (cs != CAPFILE_RECORD) {
+            snprintf(errbuf, errlen, "%s: %s", name, capfile_error(f));
             rc = -1;
             break;
         }
-        decode_ahead(r, h, data, dlt, &ring[(first + queued) % AHEAD]);
+        if (fs.expr != NULL) {
+            /* Before the next read: the record's bytes go with it. */
+            const link_filter *lf = filters_get(&fs, rec.dlt, name, errbuf, errlen);
+            if (lf == NULL) {
+                rc = -1;
+                break;
+            }
+            if (lf->compiled) {
+                struct pcap_pkthdr h;
+                h.ts.tv_sec = (time_t)rec.sec;
+                h.ts.tv_usec = (suseconds_t)rec.nsec;
+                h.caplen = rec.caplen;
+                h.len = rec.len;
+                if (pcap_offline_filter(&lf->prog, &h, rec.data) == 0)
+                    continue;
+            }
+        }
+        decode_ahead(r, &rec, &ring[(first + queued) % AHEAD]);
         if (++queued < AHEAD)
             continue;
         const pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
         if (soon->st == TCPWM_DECODE_TCP)
             tcpwm_monitor_prefetch_flow(r->m, &soon->hint);
-        rc = analyze(r, name, &src, &ring[first]);
+        rc = analyze(r, name, s, &ring[first]);
         first = (first + 1) % AHEAD;
         queued--;
         if (rc != 0)
@@ -255,7 +259,7 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
     }
     /* Whatever ended the file, the frames read so far are all counted. */
     for (; queued > 0 && rc != TCPWM_ENOMEM; queued--, first = (first + 1) % AHEAD) {
-        int arc = analyze(r, name, &src, &ring[first]);
+        int arc = analyze(r, name, s, &ring[first]);
         if (arc != 0 && rc == 0)
             rc = arc;
     }
@@ -264,9 +268,8 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         rc = -1;
     }
     status_file(r->st, NULL, -1);
-    pcapmap_close(&src.map);
-    if (src.prog != NULL)
-        pcap_freecode(&prog);
-    pcap_close(src.p);
+    filters_free(&fs);
+    capfile_close(f);
+    instream_close(s);
     return rc;
 }

@@ -157,9 +157,15 @@ def case_bad_filter():
 
 
 def case_unsupported_linktype():
+    # A frame of a link type the decoder does not read is counted as a
+    # decode error and the file goes on (a pcapng file may mix link types).
     f = path("user0.pcap")
-    pcapgen.write_pcap(f, [(T0, b"\x00" * 40)], linktype=147)
-    expect_input_error(["-r", f], r"user0\.pcap: unsupported link type \S+ \(147\)$", 0)
+    pcapgen.write_pcap(f, [(T0, b"\x00" * 40), (T0 + 1, b"\x00" * 40)], linktype=147)
+    out = run("-q", "-r", f).stdout
+    check(metric(out, "tcp_monitor_packets_total") == 2, "both frames counted")
+    m = re.search(rb'^tcp_monitor_decode_errors_total\{reason="unsupported_linktype"\} (\S+)$',
+                  out, re.M)
+    check(m is not None and float(m.group(1)) == 2, "two unsupported_linktype decode errors")
 
 
 def case_stop_at_first_failure():

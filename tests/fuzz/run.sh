@@ -17,7 +17,7 @@
 #   FUZZ_PARALLEL=1   run the harnesses at the same time instead of in turn
 #   FUZZ_KEEP=DIR     keep the evolved corpora and the logs in DIR
 #   FUZZ_CORPUS=DIR   start from a kept corpus too (DIR/<harness>.corpus)
-#   FUZZ_HARNESSES    which to run (default "fuzz_monitor fuzz_pcapfile")
+#   FUZZ_HARNESSES    which to run (default "fuzz_monitor fuzz_pcapfile fuzz_instream fuzz_reasm")
 #   FUZZ_CC           the compiler for a new BUILD_DIR (default clang; $CC is
 #                     ignored, since a CI's CC=gcc cannot build libFuzzer)
 #
@@ -39,7 +39,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${2:-$src/build/fuzz}
-harnesses=${FUZZ_HARNESSES:-fuzz_monitor fuzz_pcapfile}
+harnesses=${FUZZ_HARNESSES:-fuzz_monitor fuzz_pcapfile fuzz_instream fuzz_reasm}
 shared=${TCPWM_SHARED_PCAPS:-/work/shared/pcaps}
 python=$(command -v python3) || die "python3 not found"
 
@@ -71,8 +71,19 @@ seed_src=$src/tests/pcaps
 [ -d "$shared" ] && seed_src="$seed_src $shared"
 for h in $harnesses; do
     kind=${h#fuzz_}
-    # shellcheck disable=SC2086
-    "$python" "$here/seeds.py" "$kind" "$work/$h.corpus" $seed_src || die "no seeds for $h"
+    if [ "$kind" = reasm ]; then
+        # Fragment programs, not captures: the fuzzer starts from an empty
+        # one (one byte of options) and the regression inputs below.
+        mkdir -p "$work/$h.corpus"
+        printf '\004' >"$work/$h.corpus/empty"
+    elif [ "$kind" = instream ]; then
+        # Captures compressed by the real tools, not captures.
+        # shellcheck disable=SC2086
+        sh "$here/instream_seeds.sh" "$work/$h.corpus" $seed_src >/dev/null || die "no seeds for $h"
+    else
+        # shellcheck disable=SC2086
+        "$python" "$here/seeds.py" "$kind" "$work/$h.corpus" $seed_src || die "no seeds for $h"
+    fi
     # Earlier crashes are seeds too: the fuzzer starts next to them.
     for f in "$here/regress/$kind"/*; do
         [ -f "$f" ] && cp "$f" "$work/$h.corpus/"
@@ -93,6 +104,7 @@ fuzz_one() {
     h=$1
     case $h in
     fuzz_monitor) maxlen=8192 ;;
+    fuzz_reasm) maxlen=1024 ;;
     *) maxlen=16384 ;;
     esac
     "$bindir/$h" "$work/$h.corpus" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 \

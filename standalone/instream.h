@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* The bytes of one capture file, however they arrive: a regular file is
+ * memory-mapped; standard input, pipes and other unmappable files are
+ * read into a buffer; a compressed file (gzip, zstd, lz4 frame, xz:
+ * recognised by its magic bytes, never by its name) is decompressed on a
+ * second thread, streamed with bounded memory, so that decompression and
+ * the analysis overlap. The capture-file readers (capfile.h) see one
+ * uniform window of decompressed bytes and never know which it was.
+ *
+ * Not thread-safe: one reader thread calls everything below (the
+ * decompression thread is internal). */
+#ifndef TCPWM_CLI_INSTREAM_H
+#define TCPWM_CLI_INSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct instream instream;
+
+/* What the bytes were stored as, for messages. */
+typedef enum instream_kind {
+    INSTREAM_MAPPED,  /* a regular file, memory-mapped */
+    INSTREAM_PLAIN,   /* uncompressed, read through a buffer (pipe, stdin) */
+    INSTREAM_GZIP,    /* RFC 1952, concatenated members too */
+    INSTREAM_ZSTD,    /* RFC 8878 frames, concatenated frames too */
+    INSTREAM_LZ4,     /* LZ4 frame format */
+    INSTREAM_XZ,      /* .xz container */
+} instream_kind;
+
+/* The largest window instream_peek() guarantees to make contiguous: more
+ * than any block a reader accepts (pcapng blocks are capped below it). */
+#define INSTREAM_MAX_WINDOW (64u << 20)
+
+/* Open path ("-": standard input, which instream_close leaves open). 0,
+ * or -1 with the reason (no path) in errbuf ("No such file or directory",
+ * "is a directory", ...). The first bytes are read here to recognise a
+ * compression format, so opening a pipe waits for its first six bytes (or
+ * its end). */
+int instream_open(instream **out, const char *path, char *errbuf, size_t errlen);
+
+/* The same over a descriptor already open for reading (a pipe, a memfd:
+ * the tests and the fuzz harness). own_fd: instream_close() closes it;
+ * on failure it is left open either way. */
+int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t errlen);
+
+/* Make at least `need` (<= INSTREAM_MAX_WINDOW) bytes from the current
+ * position readable at *p, contiguous. Returns how many are readable
+ * there: >= need, or fewer only at the end of the input or on an error
+ * (then instream_error() says which). The bytes stay valid and unchanged
+ * until the next instream_peek() or instream_close(); instream_consume()
+ * does not move them. More than need may be readable, never the whole
+ * input at once: a mapped file shows 8 MiB at a time (a reader that peeks
+ * again when its window runs out is how pages already read get dropped),
+ * a compressed one the rest of its current 1 MiB chunk. */
+size_t instream_peek(instream *s, size_t need, const uint8_t **p);
+
+/* Step over n bytes of what the last peek made readable. */
+void instream_consume(instream *s, size_t n);
+
+/* Offset of the current position in the (decompressed) byte stream. */
+uint64_t instream_offset(const instream *s);
+
+/* Bytes of the underlying file read so far, for a progress bar: for a
+ * compressed file, the compressed bytes behind what the reader has been
+ * handed (to within a 1 MiB chunk of decompressed bytes); -1 if unknown. */
+long long instream_position(const instream *s);
+
+/* The size of the underlying regular file, or -1 (pipe, stdin). */
+long long instream_file_size(const instream *s);
+
+/* NULL while the input is good; after a short peek, the reason the input
+ * stopped early ("corrupt gzip stream: ...", "truncated zstd stream", "read
+ * error: ..."), NULL if it simply ended. Every byte decompressed before a
+ * fault is handed out before the short peek. Bytes after the end of the
+ * last gzip member, zstd/lz4 frame or xz stream that do not begin another
+ * one are "corrupt" (gzip(1) only warns of such "trailing garbage"). */
+const char *instream_error(const instream *s);
+
+instream_kind instream_get_kind(const instream *s);
+const char *instream_kind_name(instream_kind k); /* "gzip", "zstd", ... */
+
+void instream_close(instream *s);
+
+#endif
