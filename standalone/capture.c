@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tcpwm/decode.h"
 #include "tcpwm/monitor.h"
@@ -129,29 +130,183 @@ fail:
     return -1;
 }
 
-int capture_write(capture *c, const char *path, char *err, size_t errlen)
+/* ---- -w and its rotation -------------------------------------------- */
+
+/* pcap file header and record header sizes (pcap-savefile(5)). */
+#define PCAP_FILE_HEADER 24u
+#define PCAP_RECORD_HEADER 16u
+
+/* Digits of n: the width tcpdump pads -W file numbers to. */
+static int digits(uint32_t n)
 {
-    /* The file takes the handle's link type, snaplen and timestamp
-     * precision (nanoseconds when the handle has them). */
-    c->dump = pcap_dump_open(c->p, path);
+    int d = 1;
+
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* The name of the next file, from -w's template: strftime(3) of it at
+ * `when` (local time, as tcpdump) with -G, then the -C number when there
+ * is one (0 is left out unless -W asks for fixed-width numbers). 0, or -1
+ * if the name does not fit. */
+static int file_name(const capture *c, int64_t when, char *out, size_t outlen)
+{
+    char base[sizeof c->dump_name];
+    int n;
+
+    if (c->rot.seconds > 0) {
+        time_t t = (time_t)when;
+        struct tm tm;
+
+        if (localtime_r(&t, &tm) == NULL || strftime(base, sizeof base, c->dump_path, &tm) == 0)
+            return -1;
+    } else {
+        n = snprintf(base, sizeof base, "%s", c->dump_path);
+        if (n < 0 || (size_t)n >= sizeof base)
+            return -1;
+    }
+    if (c->rot.max_bytes > 0 && c->rot.files > 0)
+        n = snprintf(out, outlen, "%s%0*u", base, digits(c->rot.files), c->dump_count);
+    else if (c->rot.max_bytes > 0 && c->dump_count > 0)
+        n = snprintf(out, outlen, "%s%u", base, c->dump_count);
+    else
+        n = snprintf(out, outlen, "%s", base);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* Writing failed: close the file as it is and remember why, for
+ * capture_flush() to tell once. */
+static void dump_failed(capture *c, const char *why)
+{
+    if (c->dump != NULL)
+        pcap_dump_close(c->dump);
+    c->dump = NULL;
+    c->dump_broken = true;
+    if (!c->write_error_told && !c->write_error_new) {
+        snprintf(c->write_error, sizeof c->write_error,
+                 "%s: writing the capture failed: %s; the analysis goes on, the packets not "
+                 "saved are counted in tcp_monitor_capture_write_errors_total",
+                 c->dump_name, why);
+        c->write_error_new = true;
+    }
+}
+
+/* Open c->dump_name. 0, or -1 with the reason in c->p's error text. */
+static int open_file(capture *c)
+{
+    c->dump = pcap_dump_open(c->p, c->dump_name);
+    c->dump_bytes = PCAP_FILE_HEADER;
+    c->dump_packets = 0;
+    c->dump_broken = c->dump == NULL;
+    return c->dump != NULL ? 0 : -1;
+}
+
+/* Close the current file and start the next one: a new -G period at
+ * `now` (seconds), or the next -C file. */
+static void next_file(capture *c, int64_t now, bool new_period)
+{
+    if (c->dump != NULL) {
+        if (pcap_dump_flush(c->dump) != 0 || ferror(pcap_dump_file(c->dump)))
+            dump_failed(c, strerror(errno));
+        else
+            pcap_dump_close(c->dump);
+        c->dump = NULL;
+    }
+    if (new_period) {
+        c->dump_since = now;
+        c->dump_count = 0;
+        /* -G -W N: N files, then no more (tcpdump exits there; the
+         * analysis and the server go on). With -C too, -W only sets the
+         * width of the numbers, as in tcpdump. */
+        if (c->rot.files > 0 && c->rot.max_bytes == 0 && ++c->dump_files >= c->rot.files) {
+            c->dump_done = true;
+            return;
+        }
+    } else {
+        c->dump_count++;
+        if (c->rot.files > 0 && c->dump_count >= c->rot.files)
+            c->dump_count = 0; /* the ring: overwrite the oldest */
+    }
+    if (file_name(c, now, c->dump_name, sizeof c->dump_name) != 0) {
+        dump_failed(c, "the file name is too long");
+        return;
+    }
+    if (open_file(c) != 0)
+        dump_failed(c, pcap_geterr(c->p));
+}
+
+/* One frame into the -w file, rotating first if it is time. */
+static void save(capture *c, const struct pcap_pkthdr *h, const u_char *data)
+{
+    uint64_t rec = PCAP_RECORD_HEADER + (uint64_t)h->caplen;
+    int64_t now = (int64_t)h->ts.tv_sec;
+
+    if (c->dump_done)
+        return;
+    if (c->rot.seconds > 0 && now - c->dump_since >= (int64_t)c->rot.seconds)
+        next_file(c, now, true);
+    else if (c->rot.max_bytes > 0 && c->dump_packets > 0 && c->dump_bytes + rec > c->rot.max_bytes)
+        next_file(c, now, false);
+    if (c->dump_done)
+        return;
     if (c->dump == NULL) {
-        snprintf(err, errlen, "%s: cannot write the capture: %s", path, pcap_geterr(c->p));
+        c->write_errors++;
+        return;
+    }
+    pcap_dump((u_char *)c->dump, h, data);
+    c->dump_bytes += rec;
+    c->dump_packets++;
+    /* stdio writes when its buffer fills: a failure shows here. The
+     * record may be half written; the file ends there. */
+    if (ferror(pcap_dump_file(c->dump))) {
+        c->write_errors++;
+        dump_failed(c, strerror(errno));
+    }
+}
+
+int capture_write(capture *c, const char *path, const capture_rotation *rot, char *err,
+                  size_t errlen)
+{
+    struct timespec now;
+
+    c->dump_path = path;
+    if (rot != NULL)
+        c->rot = *rot;
+    clock_gettime(CLOCK_REALTIME, &now);
+    c->dump_since = (int64_t)now.tv_sec;
+    c->dump_files = 1;
+    if (file_name(c, c->dump_since, c->dump_name, sizeof c->dump_name) != 0) {
+        snprintf(err, errlen, "%s: the file name is too long", path);
         return -1;
     }
-    c->dump_path = path;
+    /* The file takes the handle's link type, snaplen and timestamp
+     * precision (nanoseconds when the handle has them). */
+    if (open_file(c) != 0) {
+        snprintf(err, errlen, "%s: cannot write the capture: %s", c->dump_name,
+                 pcap_geterr(c->p));
+        return -1;
+    }
     return 0;
 }
 
 int capture_flush(capture *c, char *err, size_t errlen)
 {
-    if (c->dump == NULL)
+    if (c->dump != NULL) {
+        if (pcap_dump_flush(c->dump) != 0 || ferror(pcap_dump_file(c->dump))) {
+            c->write_errors++; /* at least the packet whose write failed */
+            dump_failed(c, strerror(errno));
+        } else if (c->dump_packets > 0) {
+            c->write_error_told = false; /* writing works again */
+        }
+    }
+    if (!c->write_error_new)
         return 0;
-    if (pcap_dump_flush(c->dump) == 0 && !ferror(pcap_dump_file(c->dump)))
-        return 0;
-    snprintf(err, errlen, "%s: writing the capture failed: %s; going on without it", c->dump_path,
-             strerror(errno));
-    pcap_dump_close(c->dump);
-    c->dump = NULL;
+    snprintf(err, errlen, "%s", c->write_error);
+    c->write_error_new = false;
+    c->write_error_told = true;
     return -1;
 }
 
@@ -169,8 +324,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
      * of the frames this capture saved (-w). */
     int64_t ts = tcpwm_time_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec * c->ts_mult);
 
-    if (c->dump != NULL)
-        pcap_dump((u_char *)c->dump, h, data);
+    if (c->dump_path != NULL)
+        save(c, h, data);
     c->cb(c->ctx, data, h->caplen, h->len < h->caplen ? h->caplen : h->len, ts);
 }
 

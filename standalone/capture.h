@@ -30,6 +30,16 @@ typedef struct capture_config {
     bool promisc;
 } capture_config;
 
+/* How -w files rotate, as tcpdump's -C, -W and -G do it (all 0: one file
+ * growing without bound). */
+typedef struct capture_rotation {
+    uint64_t max_bytes;   /* -C MB * 1,000,000: a new file before this is passed */
+    uint32_t files;       /* -W: with -C a ring of this many files, with -G this
+                           * many files then no more writing */
+    uint32_t seconds;     /* -G: a new file every this many seconds, named
+                           * through strftime(3) */
+} capture_rotation;
+
 /* One frame: caplen bytes at data, wirelen on the wire, capture time. */
 typedef void (*capture_cb)(void *ctx, const uint8_t *data, size_t caplen, size_t wirelen,
                            int64_t ts_ns);
@@ -43,7 +53,20 @@ typedef struct capture {
     capture_cb cb;
     void *ctx;
     pcap_dumper_t *dump; /* capture_write(): every frame also goes here */
-    const char *dump_path;
+    const char *dump_path; /* -w as given: the template of the file names */
+    capture_rotation rot;
+    char dump_name[4096];  /* the file being written now */
+    uint64_t dump_bytes;   /* bytes in it, its 24-byte header included */
+    uint64_t dump_packets; /* records in it */
+    uint32_t dump_count;   /* -C: number of the current file within the -G period */
+    uint32_t dump_files;   /* -G: files opened so far */
+    int64_t dump_since;    /* -G: start of the current period, seconds since 1970 */
+    bool dump_broken;      /* writing failed: nothing more until the next file */
+    bool dump_done;        /* -G -W: the last file was written */
+    uint64_t write_errors; /* packets that could not be saved */
+    char write_error[4608]; /* why writing failed, for capture_flush() */
+    bool write_error_new;  /* ... not told yet */
+    bool write_error_told; /* told, and no file written since: stay quiet */
     /* pcap_stats() counters are 32-bit and wrap; these add up the deltas. */
     unsigned last_drop, last_ifdrop;
     uint64_t drop, ifdrop;
@@ -57,12 +80,27 @@ int capture_open(capture *c, const capture_config *cfg, char *err, size_t errlen
 
 /* Also write every captured frame, as captured, to the pcap file path
  * ("-": standard output), so that what the analysis saw can be replayed
- * or opened in Wireshark later. 0, or -1 with one line in err. */
-int capture_write(capture *c, const char *path, char *err, size_t errlen);
+ * or opened in Wireshark later; rot (NULL: none) makes a series of files
+ * named as tcpdump names them:
+ *   -C alone      path, path1, path2, ...
+ *   -C -W N       path0 ... path<N-1>, the number zero-padded to the
+ *                 digits of N, then path0 again (a ring)
+ *   -G            strftime(path) at the start of each period (local time)
+ *   -G -C         strftime(path) followed by the -C number
+ * Unlike tcpdump, which tests the size before each write and so passes it
+ * by up to one packet, a file never exceeds -C: the packet that would take
+ * it past goes to the next file. The first file is created here (before
+ * privileges are dropped); later ones by the capture thread, as -Z's user.
+ * 0, or -1 with one line in err. */
+int capture_write(capture *c, const char *path, const capture_rotation *rot, char *err,
+                  size_t errlen);
 
-/* Push what capture_write() has buffered to the file. 0, or -1 with one
- * line in err if writing failed (the file system is full, ...); the
- * capture goes on without the file then. */
+/* Push what capture_write() has buffered to the file. A write that fails
+ * (the file system is full, ...) never stops the capture: the file is
+ * closed as it is, the packets not saved are counted in write_errors, and
+ * writing starts again with the next file of a rotation (without one, no
+ * more is written). 0, or -1 with one line in err the first time writing
+ * fails. */
 int capture_flush(capture *c, char *err, size_t errlen);
 
 /* Name of the link type, "EN10MB" etc. */
@@ -86,6 +124,12 @@ void capture_break(capture *c);
  * (ps_drop), and by the interface or its driver (ps_ifdrop). 0, or -1 if
  * libpcap could not tell (the totals then stay as they were). */
 int capture_drops(capture *c, uint64_t *drop, uint64_t *ifdrop);
+
+/* Packets -w could not save since the start. */
+static inline uint64_t capture_write_errors(const capture *c)
+{
+    return c->write_errors;
+}
 
 /* Closes the file of capture_write() too; check capture_flush() first to
  * learn whether its last writes reached it. */

@@ -12,7 +12,20 @@
  * Abuse is bounded: connections (HTTP_CONNECTION_LIMIT, further clients
  * wait in the listen queue), idle time per connection (HTTP_TIMEOUT_S,
  * against slow clients), request size (HTTP_MEMORY_LIMIT per connection:
- * bigger headers get an error), response size (HTTP_RESPONSE_LIMIT). */
+ * bigger headers get an error), response size (HTTP_RESPONSE_LIMIT).
+ *
+ * With a web configuration (--web.config.file, webconfig.h): HTTPS through
+ * libmicrohttpd's GnuTLS support, client certificates asked for in the
+ * handshake as client_auth_type says and verified there and again in the
+ * handler (libmicrohttpd itself only asks), basic authentication (401 with
+ * WWW-Authenticate), the configured response headers. A thread of the
+ * server re-reads the file and the files it names every
+ * HTTP_WEBCONFIG_POLL_S: new users or headers apply at once; a new
+ * certificate, key, authority or TLS policy starts a new daemon on the
+ * same listening socket (libmicrohttpd cannot swap certificates) before
+ * the old one stops, so the port never refuses a connection; a file that
+ * no longer loads keeps the configuration that runs, with one line on
+ * stderr. The capture thread takes no part in any of it. */
 #ifndef TCPWM_CLI_HTTP_H
 #define TCPWM_CLI_HTTP_H
 
@@ -20,6 +33,8 @@
 #include <stddef.h>
 
 #include "snapshot.h"
+
+struct webconfig;
 
 #define HTTP_CONNECTION_LIMIT 64u
 #define HTTP_TIMEOUT_S 10u
@@ -31,7 +46,15 @@ typedef struct http_config {
     const char *telemetry_path; /* "/metrics" */
     snapshot *snap;
     bool verbose; /* print libmicrohttpd's messages */
+    /* --web.config.file and its loaded contents (the server takes them
+     * over; webconfig_free() is its business), or NULL: plain HTTP, as
+     * without the flag. */
+    const char *web_path;
+    struct webconfig *web;
 } http_config;
+
+#define HTTP_WEBCONFIG_POLL_S 1
+#define HTTP_REALM "tcp_window_monitor"
 
 typedef struct http_server http_server;
 

@@ -20,6 +20,7 @@
 #include "status.h"
 #include "top.h"
 #include "verbose.h"
+#include "webconfig.h"
 
 #define PROG "tcp_window_monitor"
 
@@ -109,13 +110,14 @@ static int capture_loop(loop *l, snapshot *snap, char *err, size_t errlen)
         else if (now - l->last_mono > LIVE_CLOCK_LAG_NS) /* quiet: let time pass */
             tcpwm_monitor_advance(l->m, l->last_ts + (now - l->last_mono) - LIVE_CLOCK_LAG_NS);
         if (now >= next_publish) {
-            char werr[512];
+            char werr[4608];
 
             if (capture_flush(l->c, werr, sizeof werr) != 0) {
                 status_clear(l->st);
                 fprintf(stderr, PROG ": warning: %s\n", werr);
             }
             (void)capture_drops(l->c, &dropped, &if_dropped);
+            snapshot_write_errors(snap, capture_write_errors(l->c));
             /* A scrape copying right now: try again on the next turn. */
             if (snapshot_try_publish(snap, tcpwm_monitor_metrics(l->m), dropped, if_dropped))
                 next_publish = now + SNAPSHOT_EVERY_NS;
@@ -170,6 +172,7 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     capture c;
     status st;
     int fd, code = EXIT_OK;
+    webconfig web;
 
     const capture_config cc = {
         .iface = o->interface,
@@ -184,10 +187,30 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     }
     if (warn[0] != '\0')
         fprintf(stderr, PROG ": warning: %s\n", warn);
-    if (o->write != NULL && capture_write(&c, o->write, err, sizeof err) != 0) {
+    const capture_rotation rot = {
+        .max_bytes = (uint64_t)o->write_mb * 1000000u,
+        .files = o->write_files,
+        .seconds = o->write_seconds,
+    };
+    if (o->write != NULL && capture_write(&c, o->write, &rot, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
         capture_close(&c);
         return EXIT_FAIL;
+    }
+    /* Read while still privileged: key files are often root's alone.
+     * Reloads run as -Z's user (they keep what runs if they cannot read). */
+    memset(&web, 0, sizeof web);
+    if (o->web_config != NULL) {
+        if (webconfig_load(o->web_config, &web, err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": %s\n", err);
+            capture_close(&c);
+            return EXIT_FAIL;
+        }
+        if (web.ignored_ciphers)
+            fprintf(stderr,
+                    PROG ": warning: %s: cipher_suites and curve_preferences are not applied: "
+                         "GnuTLS' default choice for the allowed TLS versions is used\n",
+                    o->web_config);
     }
     fd = endpoint_listen(&ep, err, sizeof err);
     if (fd >= 0 && privs_drop(o->user, who, sizeof who, err, sizeof err) != 0) {
@@ -201,6 +224,7 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     }
     if (fd < 0) {
         fprintf(stderr, PROG ": %s\n", err);
+        webconfig_free(&web);
         capture_close(&c);
         return EXIT_FAIL;
     }
@@ -215,7 +239,14 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
         .telemetry_path = o->telemetry_path,
         .snap = &snap,
         .verbose = o->verbose,
+        .web_path = o->web_config,
+        .web = o->web_config != NULL ? &web : NULL,
     };
+    bool https = web.tls;
+    const char *auth = web.n_users > 0 ? ", basic auth" : "";
+    const char *certs = !web.tls || !webconfig_requests_cert(&web) ? ""
+                        : webconfig_verifies_cert(&web) ? ", client certificates verified"
+                                                        : ", client certificates asked for";
     if (start_http(&hc, &h, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
         code = EXIT_FAIL;
@@ -224,13 +255,13 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
     endpoint_format(&ep, where);
     fprintf(stderr,
             PROG ": capturing on %s (%s, snaplen %d%s%s%s), analyzing %s, metrics at "
-                 "http://%s%s, running as %s\n",
+                 "%s://%s%s%s%s, running as %s\n",
             o->interface, capture_link_name(&c), o->snaplen, o->filter ? ", filter '" : "",
             o->filter ? o->filter : "", o->filter ? "'" : "",
             o->config.scope == TCPWM_SCOPE_GLOBAL
                 ? "TCP between global unicast addresses only (--scope global)"
                 : "every TCP packet (--scope all)",
-            where, o->telemetry_path, who);
+            https ? "https" : "http", where, o->telemetry_path, auth, certs, who);
 
     loop l = {
         .m = m,
@@ -265,6 +296,7 @@ out:
     signal_capture = NULL;
     capture_close(&c);
     snapshot_destroy(&snap);
+    webconfig_free(&web); /* what the server did not take over */
     return code;
 }
 

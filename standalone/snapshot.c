@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "snapshot.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 int snapshot_init(snapshot *s)
 {
     memset(&s->d, 0, sizeof s->d);
+    atomic_init(&s->write_errors, 0);
     return pthread_mutex_init(&s->mu, NULL) == 0 ? 0 : -1;
 }
 
@@ -40,12 +42,18 @@ void snapshot_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped, uin
     pthread_mutex_unlock(&s->mu);
 }
 
+void snapshot_write_errors(snapshot *s, uint64_t n)
+{
+    atomic_store(&s->write_errors, n);
+}
+
 void snapshot_scrape(snapshot *s, snapshot_data *out)
 {
     pthread_mutex_lock(&s->mu);
     s->d.scrapes++;
     *out = s->d;
     pthread_mutex_unlock(&s->mu);
+    out->capture_write_errors = atomic_load(&s->write_errors);
 }
 
 bool snapshot_ready(snapshot *s)
@@ -94,6 +102,11 @@ int snapshot_render(const snapshot_data *d, tcpwm_format f, tcpwm_buf *b)
                      "Packets the network interface or its driver dropped "
                      "(pcap_stats ps_ifdrop).",
                      d->capture_if_dropped);
+    if (rc == 0)
+        rc = counter(b, f, "tcp_monitor_capture_write_errors",
+                     "Captured packets that -w could not save (a write failed: the file "
+                     "system is full, ...); the analysis counted them all the same.",
+                     d->capture_write_errors);
     if (rc == 0)
         rc = tcpwm_expo_finish(b, f);
     return rc;

@@ -25,6 +25,7 @@ typedef struct snapshot_data {
     tcpwm_metrics m;
     uint64_t capture_dropped;    /* pcap_stats ps_drop: the kernel had no room */
     uint64_t capture_if_dropped; /* pcap_stats ps_ifdrop: the interface dropped */
+    uint64_t capture_write_errors; /* packets -w could not save */
     uint64_t scrapes;            /* metrics requests served, this one included */
     bool ready;                  /* something was published */
 } snapshot_data;
@@ -32,6 +33,7 @@ typedef struct snapshot_data {
 typedef struct snapshot {
     pthread_mutex_t mu;
     snapshot_data d; /* under mu */
+    _Atomic uint64_t write_errors; /* lock-free: the capture thread never waits */
 } snapshot;
 
 /* 0, or -1 (the mutex could not be created). */
@@ -45,12 +47,15 @@ bool snapshot_try_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped,
 /* Capture thread: publish, waiting for the lock (at shutdown). */
 void snapshot_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped, uint64_t if_dropped);
 
+/* Capture thread: the packets -w could not save so far. */
+void snapshot_write_errors(snapshot *s, uint64_t n);
+
 /* HTTP thread: count one scrape and copy the latest snapshot. */
 void snapshot_scrape(snapshot *s, snapshot_data *out);
 bool snapshot_ready(snapshot *s);
 
 /* The exposition of a snapshot: the core's families, then the exporter's
- * own (build info, scrapes, capture drops), then the end. 0 or a TCPWM_
+ * own (build info, scrapes, capture drops, -w write errors), then the end. 0 or a TCPWM_
  * error. */
 TCPWM_WUR int snapshot_render(const snapshot_data *d, tcpwm_format f, tcpwm_buf *b);
 

@@ -17,7 +17,8 @@ from netlab import Abort
 # must agree with an offline replay of the same packets.
 SELF_METRICS = ("tcp_monitor_build_info", "tcp_monitor_scrapes_total",
                 "tcp_monitor_capture_dropped_total",
-                "tcp_monitor_capture_interface_dropped_total")
+                "tcp_monitor_capture_interface_dropped_total",
+                "tcp_monitor_capture_write_errors_total")
 
 TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -162,26 +163,28 @@ class Tcpdump:
 class Prometheus:
     """A real Prometheus server on the namespace's loopback."""
 
-    def __init__(self, lab, short, target, rule_files=(), name="prometheus"):
+    def __init__(self, lab, short, target, rule_files=(), name="prometheus", job_extra=""):
         self.lab = lab
+        self.name = name
         self.port = free_port()
-        cfg = lab.path("prometheus.yml")
+        cfg = lab.path(f"{name}.yml")
         rules = "".join(f"  - {r}\n" for r in rule_files)
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                     "  evaluation_interval: 1s\n"
                     + (f"rule_files:\n{rules}" if rules else "")
-                    + "scrape_configs:\n  - job_name: tcpwm\n    static_configs:\n"
+                    + "scrape_configs:\n  - job_name: tcpwm\n" + job_extra
+                    + "    static_configs:\n"
                     f"      - targets: ['{target}']\n")
         self.p = lab.spawn(short, ["prometheus", f"--config.file={cfg}",
-                                   f"--storage.tsdb.path={lab.path('tsdb')}",
+                                   f"--storage.tsdb.path={lab.path('tsdb-' + name)}",
                                    f"--web.listen-address=127.0.0.1:{self.port}",
                                    "--log.level=warn"], name)
         lab.wait_for("Prometheus ready", self._ready, timeout=40, step=0.2)
 
     def _ready(self):
         if self.p.poll() is not None:
-            raise Abort(f"prometheus exited: {self.lab.text('prometheus')[-2000:]}")
+            raise Abort(f"prometheus exited: {self.lab.text(self.name)[-2000:]}")
         try:
             return http_get("127.0.0.1", self.port, "/-/ready", timeout=2)[0] == 200
         except OSError:
