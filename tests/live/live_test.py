@@ -19,14 +19,13 @@ import sys
 import threading
 import time
 
-from netlab import B_IP, B_IP6, Abort, Lab, Results
+from netlab import B_IP, B_IP6, Abort, run_case
 from services import (OPENMETRICS_TYPE, TEXT_TYPE, Monitor, Prometheus, Tcpdump, core_only,
                       http_get, pcap_frames, replay)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DEPLOY = os.path.join(ROOT, "deploy")
-SKIP = 77
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
 LOSS = ("tcp_monitor_packet_loss_missing_total", "tcp_monitor_packet_loss_duplicate_total",
@@ -682,19 +681,7 @@ CASES = {
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit(f"usage: live_test.py BINARY {{{'|'.join(CASES)}}}")
-    case = sys.argv[2]
-    t = Results(f"live.{case}")
-    if os.geteuid() != 0:
-        print(f"live.{case}: skipped: needs root (network namespaces, packet capture)")
-        sys.exit(SKIP)
-    try:
-        with Lab() as lab:
-            CASES[case](t, lab)
-    except Abort as e:
-        t.check(False, "the case ran to its end", str(e))
-    sys.exit(t.summary())
+    run_case("live_test.py", CASES)
 
 
 if __name__ == "__main__":

@@ -273,3 +273,26 @@ class Lab:
             sh("ip", "netns", "del", ns, check=False)
         self.namespaces = []
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+# ctest's SKIP_RETURN_CODE: a live case needs root.
+SKIP = 77
+
+
+def run_case(script, cases):
+    """The main() of a live test script: `script BINARY CASE` runs one of
+    `cases` (name -> function(results, lab)) in a fresh lab, as root, and
+    exits with the summary's status (SKIP without root)."""
+    if len(sys.argv) != 3 or sys.argv[2] not in cases:
+        sys.exit(f"usage: {script} BINARY {{{'|'.join(cases)}}}")
+    case = sys.argv[2]
+    t = Results(f"live.{case}")
+    if os.geteuid() != 0:
+        print(f"live.{case}: skipped: needs root (network namespaces, packet capture)")
+        sys.exit(SKIP)
+    try:
+        with Lab() as lab:
+            cases[case](t, lab)
+    except Abort as e:
+        t.check(False, "the case ran to its end", str(e))
+    sys.exit(t.summary())

@@ -20,14 +20,13 @@ import threading
 import time
 import warnings
 
-from netlab import B_IP, Abort, Lab, Results
+from netlab import B_IP, Abort, run_case
 from services import Prometheus, core_only, parse_metrics, pcap_frames, replay
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt  # bcrypt hashes as htpasswd -B writes them (libxcrypt)
 
-SKIP = 77
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
 LOSS = ("tcp_monitor_packet_loss_missing_total", "tcp_monitor_packet_loss_duplicate_total",
         "tcp_monitor_packet_loss_out_of_order_total", "tcp_monitor_capture_gap_total")
@@ -547,19 +546,7 @@ CASES = {"webconfig": case_webconfig, "tls": case_tls, "rotate": case_rotate}
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit(f"usage: tls_test.py BINARY {{{'|'.join(CASES)}}}")
-    case = sys.argv[2]
-    t = Results(f"live.{case}")
-    if os.geteuid() != 0:
-        print(f"live.{case}: skipped: needs root (network namespaces, packet capture)")
-        sys.exit(SKIP)
-    try:
-        with Lab() as lab:
-            CASES[case](t, lab)
-    except Abort as e:
-        t.check(False, "the case ran to its end", str(e))
-    sys.exit(t.summary())
+    run_case("tls_test.py", CASES)
 
 
 if __name__ == "__main__":
