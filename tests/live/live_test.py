@@ -12,6 +12,7 @@ capture); exits 77 (skipped) without it.
 """
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -19,7 +20,7 @@ import sys
 import threading
 import time
 
-from netlab import B_IP, B_IP6, Abort, run_case
+from netlab import B_IP, B_IP6, Abort, run_case, sh
 from services import (OPENMETRICS_TYPE, TEXT_TYPE, Monitor, Prometheus, Tcpdump, core_only,
                       http_get, pcap_frames, replay)
 
@@ -669,6 +670,151 @@ def case_expiry(t, lab):
     t.check(rc == 0, "SIGTERM: exit status 0", f"{rc}")
 
 
+# ---- A VXLAN underlay -----------------------------------------------------
+
+def outer_vxlan(frame, port=4789):
+    """Whether an Ethernet frame is IPv4/UDP to the VXLAN port (RFC 7348 5:
+    the outer destination port is the tunnel's; Linux's source port is a
+    hash of the inner flow), read from the outer headers only."""
+    if len(frame) < 14 + 20 + 8 or frame[12:14] != b"\x08\x00":
+        return False
+    ihl = (frame[14] & 0x0F) * 4
+    udp = 14 + ihl
+    return (frame[14 + 9] == 17 and len(frame) >= udp + 8 and
+            int.from_bytes(frame[udp + 2:udp + 4], "big") == port)
+
+
+def tshark_count(path, expr):
+    p = subprocess.run(["tshark", "-n", "-r", path, "-Y", expr, "-T", "fields", "-e",
+                        "frame.number"], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise Abort(f"tshark -Y {expr!r}: exit {p.returncode}: {p.stderr.strip()}")
+    return len(p.stdout.split())
+
+
+def case_vxlan(t, lab):
+    """Live mode on a VXLAN underlay: two real Linux vxlan devices (VNI 42,
+    UDP 4789) over a veth pair, random drops of the tunnel's datagrams in
+    the sender, the monitor and tcpdump on the receiver's underlay
+    interface. What crosses b0 is only UDP: the TCP analyzed is the inner
+    one (docs/semantics.md, "Tunnels and labels")."""
+    # Everything on one CPU (the programs started from here inherit it):
+    # a veth hands a packet on in the sender's context, so b0's packets
+    # then reach both capture sockets one at a time, in one order, and
+    # the replay of tcpdump's file must give the live figures exactly.
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    for short in ("a", "b"):
+        lab.add_ns(short)
+    sh("ip", "link", "add", "a0", "netns", lab.ns("a"), "type", "veth", "peer", "name", "b0",
+       "netns", lab.ns("b"))
+    under = {"a": "10.88.3.1", "b": "10.88.3.2"}
+    over = {"a": ("192.168.88.1/24", "fd88:77::1/64"), "b": ("192.168.88.2/24", "fd88:77::2/64")}
+    for short, peer in (("a", "b"), ("b", "a")):
+        dev = f"{short}0"
+        lab.run(short, "ip", "addr", "add", under[short] + "/24", "dev", dev)
+        lab.run(short, "ip", "link", "set", dev, "gso_max_segs", "1", "up")
+        lab.run(short, "ip", "link", "add", "vxlan0", "type", "vxlan", "id", "42", "dstport",
+                "4789", "remote", under[peer], "local", under[short], "dev", dev)
+        # One MSS per inner segment (TCP sizes its GSO packets by the
+        # route's device, vxlan0), so one drop loses one segment; no GRO
+        # on the decapsulated frames.
+        lab.run(short, "ip", "link", "set", "vxlan0", "gso_max_segs", "1", "gro_max_size", "0",
+                "up")
+        lab.run(short, "ip", "addr", "add", over[short][0], "dev", "vxlan0")
+        lab.run(short, "ip", "addr", "add", over[short][1], "dev", "vxlan0", "nodad")
+        # The overlay carries the test's TCP and nothing else, so that the
+        # two captures end on the same frame: IPv6's own messages (MLD
+        # reports, router solicitations) go nowhere, and permanent
+        # neighbours need no ARP or neighbour discovery, now or later.
+        lab.run(short, "nft", "add", "table", "inet", "tcpwm")
+        lab.run(short, "nft", "add", "chain", "inet", "tcpwm", "out",
+                "{ type filter hook output priority 0; }")
+        lab.run(short, "nft", "add", "rule", "inet", "tcpwm", "out", "oifname", "vxlan0",
+                "meta", "l4proto", "!=", "tcp", "drop")
+    for short, peer in (("a", "b"), ("b", "a")):
+        mac = lab.run(peer, "ip", "-br", "link", "show", "vxlan0").stdout.split()[2]
+        for addr in over[peer]:
+            lab.run(short, "ip", "neigh", "replace", addr.split("/")[0], "lladdr", mac, "dev",
+                    "vxlan0", "nud", "permanent")
+    # The drops: 2 % of A's VXLAN datagrams, at A's output hook, after the
+    # encapsulation. Neither TCP stack sees them as local drops (the vxlan
+    # device has accepted the inner frame), and b0 never sees the packet.
+    lab.run("a", "nft", "add", "rule", "inet", "tcpwm", "out", "oifname", "a0", "udp", "dport",
+            "4789", "numgen random mod 100 < 2", "counter", "drop")
+
+    lab.server("b", "sink", "--bind", "::", "--port", "5001", "--count", "2", name="sink")
+    lab.enter("b")
+    # Every outer IPv4 packet (the underlay is IPv4): a TCP segment that
+    # crossed b0 unencapsulated would be in the files too.
+    dump = Tcpdump(lab, "b", "b0", lab.path("b0.pcap"), filt="ip")
+    own_path = lab.path("monitor.pcap")
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "-q", "--listen", "127.0.0.1:0",
+                                  "-B", "8192", "-w", own_path, "ip"])
+
+    # Two bulk flows inside the tunnel, one IPv4 and one IPv6.
+    t0 = time.monotonic()
+    bulk4 = lab.traffic("a", "send", "--host", "192.168.88.2", "--port", "5001", "--bytes",
+                        "2000000", name="bulk4", background=True)
+    bulk6 = lab.traffic("a", "send", "--host", "fd88:77::2", "--port", "5001", "--bytes",
+                        "2000000", name="bulk6", background=True)
+    t.need(bulk4.wait(60) == 0 and bulk6.wait(60) == 0, "the bulk transfers over the overlay "
+           "completed", lab.text("bulk4") + lab.text("bulk6"))
+    t.note(f"traffic took {time.monotonic() - t0:.1f} s")
+    time.sleep(0.5)
+    captured, kdropped = dump.stop()
+    live = wait_stable(lab, mon, captured)
+    n = live["tcp_monitor_packets_total"]
+    dropped = live["tcp_monitor_capture_dropped_total"]
+    rules = lab.run("a", "nft", "list", "chain", "inet", "tcpwm", "out").stdout
+    m = re.search(r"udp dport 4789 .*counter packets (\d+)", rules)
+    drops = int(m.group(1)) if m else -1
+    t.note(f"tcpdump: {captured} packets, {kdropped} dropped by the kernel; monitor: {n:.0f} "
+           f"packets, capture drops {dropped:.0f}; nft dropped {drops} VXLAN datagrams of A; "
+           "loss: " + ", ".join(f"{k.split('_', 2)[2]} {live[k]:.0f}" for k in LOSS))
+    t.check(dropped == 0, "no capture drops at the monitor")
+    t.check(n == captured, "the monitor saw as many packets as tcpdump", f"{n} != {captured}")
+
+    # The underlay: only UDP to 4789, each datagram one VXLAN frame.
+    frames = pcap_frames(dump.path)
+    outer = sum(1 for f in frames if outer_vxlan(f))
+    t.check(frames and outer == len(frames),
+            f"b0 carried only IPv4/UDP to port 4789 ({outer} of {len(frames)} frames)")
+    vxlan = tshark_count(dump.path, "vxlan")
+    tunneled = live.get('tcp_monitor_tunneled_packets_total{encap="vxlan"}', 0)
+    t.check(tunneled > 0 and tunneled == vxlan,
+            f'tunneled_packets_total{{encap="vxlan"}} == tshark\'s VXLAN frames in tcpdump\'s '
+            f"file ({vxlan})", f"{tunneled}")
+    # The TCP analyzed is the inner one: tshark finds TCP only inside VXLAN.
+    inner = tshark_count(dump.path, "vxlan and tcp")
+    t.check(tshark_count(dump.path, "tcp") == inner, "tshark: every TCP segment of the file "
+            "is inside VXLAN")
+    t.check(live["tcp_monitor_tcp_packets_total"] > 0 and
+            live["tcp_monitor_tcp_packets_total"] == inner,
+            f"tcp_packets_total == tshark's inner TCP segments ({inner})",
+            f"{live['tcp_monitor_tcp_packets_total']}")
+    t.check(drops > 0, f"nft dropped some of A's VXLAN datagrams ({drops})")
+    # Each missing event is a hole in what b0 saw (docs/semantics.md 4,
+    # rule 2), and on one CPU only the drops make holes: at least one
+    # dropped datagram per event. Every hole is filled by a retransmission
+    # that crosses b0, never acknowledged unseen (rule 5: no capture gap).
+    missing = live["tcp_monitor_packet_loss_missing_total"]
+    if drops > 0:
+        t.check(0 < missing <= drops,
+                f"0 < missing ({missing:.0f}) <= datagrams dropped before b0 ({drops})")
+    t.check(live["tcp_monitor_capture_gap_total"] == 0, "capture_gap == 0 (b0 saw every "
+            "retransmission)", f"{live['tcp_monitor_capture_gap_total']}")
+
+    rc = lab.stop(mon.p)
+    t.check(rc == 0, "SIGTERM: exit status 0", f"{rc}")
+    own_frames = pcap_frames(own_path)
+    t.check(len(own_frames) == n, f"-w wrote every frame the monitor counted ({len(own_frames)})",
+            f"{n:.0f} counted")
+    own = replay(BIN, own_path, "--scope", "all")
+    t.check(frames == own_frames, "tcpdump's socket and the monitor's saw the frames in one order")
+    compare_replay(t, live, own, own_frames, dump.path,
+                   exact=(kdropped == 0 and dropped == 0 and n == captured))
+
+
 CASES = {
     "exporter": case_exporter,
     "http": case_http,
@@ -677,6 +823,7 @@ CASES = {
     "interface_removal": case_interface_removal,
     "usage": case_usage,
     "expiry": case_expiry,
+    "vxlan": case_vxlan,
 }
 
 
