@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """plugin.zstat: tshark -q -z tcpwm,prom prints, byte for byte, what
 tcp_window_monitor -r FILE --scope all (replay's default) prints, on every capture of
-tests/pcaps/ (and of ../shared/pcaps when it exists). Also, on each file:
+tests/pcaps/ (and of ../shared/pcaps when it exists). Also, on each crafted
+capture (tests/pcaps/crafted):
 
   -z tcpwm,openmetrics            == --format openmetrics --scope all
   -2 -z tcpwm,prom                == the one-pass output
@@ -104,7 +105,13 @@ def main():
     args = wstest.parse_args(lambda p: p.add_argument(
         "--quick", action="store_true", help="only the Prometheus identity"))
     suite, files = wstest.corpus_suite(args, "zstat")
-    results = suite.parallel(lambda f: one_file(suite, f[0], f[1], args.quick), files)
+    # Every capture gets the identity that matters, -z tcpwm,prom == the
+    # standalone. The variants check how preferences, formats and filters
+    # reach the core, which does not depend on the traffic: the crafted
+    # captures (made to exercise every rule) get them all, the recordings
+    # and the public corpus (most of the tshark time) only the identity.
+    results = suite.parallel(lambda f: one_file(
+        suite, f[0], f[1], args.quick or not f[0].startswith("tests/pcaps/crafted/")), files)
     for (label, _), res in zip(files, results):
         if isinstance(res, str):
             suite.skip(label, res)
