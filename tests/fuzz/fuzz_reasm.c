@@ -84,7 +84,7 @@ typedef struct model {
 
 static model M;
 
-static bool held(const model_dg *d, uint32_t p) { return d->held[p >> 3] >> (p & 7) & 1u; }
+static bool held(const model_dg *d, uint32_t p) { return ((unsigned)d->held[p >> 3] >> (p & 7)) & 1u; }
 
 static uint32_t count_live(bool dead_too)
 {
