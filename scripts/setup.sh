@@ -32,6 +32,9 @@ PACKAGES="$PACKAGES libyaml-dev libgnutls28-dev libcrypt-dev curl openssl"
 # Tests: the gzip, zstd, lz4 and xz tools that compress captures for the
 # instream and compressed-input tests.
 PACKAGES="$PACKAGES gzip zstd lz4 xz-utils"
+# Tests: python3-jsonschema checks the flow documents (--flows-json, GET
+# /flows) against docs/flows.schema.json (draft 2020-12).
+PACKAGES="$PACKAGES python3-jsonschema"
 # Packaging (cmake --workflow --preset package, packaging/): dpkg-dev for
 # dpkg-shlibdeps, which turns the libraries linked into the packages'
 # dependencies, and lintian to check the packages; man-db and groff-base

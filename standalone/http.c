@@ -19,11 +19,15 @@
 #include "tcpwm/buf.h"
 #include "tcpwm/err.h"
 
+#include "flowjson.h"
+#include "flowsnap.h"
 #include "webconfig.h"
 
 #define PROG "tcp_window_monitor"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
+/* RFC 8259 section 11: no charset parameter; JSON is UTF-8. */
+#define APPLICATION_JSON "application/json"
 #define OPENMETRICS_TYPE "application/openmetrics-text"
 
 /* One loaded web configuration, shared by the handler (which may run
@@ -47,6 +51,7 @@ struct http_server {
     daemon_ctx *dctx;
     const char *path;
     snapshot *snap;
+    flowsnap *flows; /* NULL: no /flows */
     bool verbose;
     int listen_fd;
     char home[1024]; /* the page at "/" */
@@ -212,6 +217,103 @@ static enum MHD_Result reply_metrics(http_server *h, struct MHD_Connection *conn
                  tcpwm_expo_content_type(f));
 }
 
+/* ---- /flows -------------------------------------------------------------- */
+
+/* The query of a /flows request, as MHD hands out its arguments (decoded,
+ * in order). A parameter given twice, without a value, or unknown is an
+ * error: a dashboard link with a typo must not silently get the default. */
+typedef struct flows_query {
+    uint32_t top;
+    bool top_set, by_set;
+    char why[160]; /* the first error, "" while none */
+} flows_query;
+
+static enum MHD_Result flows_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    flows_query *q = cls;
+
+    (void)kind;
+    if (q->why[0] != '\0')
+        return MHD_NO;
+    if (strcmp(key, "top") == 0) {
+        char *end = NULL;
+        unsigned long long n;
+
+        if (q->top_set) {
+            snprintf(q->why, sizeof q->why, "top is given twice");
+            return MHD_NO;
+        }
+        q->top_set = true;
+        n = value != NULL && value[0] >= '0' && value[0] <= '9' ? strtoull(value, &end, 10) : 0;
+        if (n < 1 || n > HTTP_FLOWS_TOP_MAX || end == NULL || *end != '\0') {
+            snprintf(q->why, sizeof q->why, "top: expected a count from 1 to %u",
+                     HTTP_FLOWS_TOP_MAX);
+            return MHD_NO;
+        }
+        q->top = (uint32_t)n;
+    } else if (strcmp(key, "by") == 0) {
+        if (q->by_set) {
+            snprintf(q->why, sizeof q->why, "by is given twice");
+            return MHD_NO;
+        }
+        q->by_set = true;
+        if (value == NULL || strcmp(value, "loss") != 0) {
+            snprintf(q->why, sizeof q->why, "by: expected loss");
+            return MHD_NO;
+        }
+    } else {
+        snprintf(q->why, sizeof q->why, "unknown parameter: /flows takes top and by");
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result reply_flows(http_server *h, struct MHD_Connection *conn)
+{
+    flows_query q = {.top = HTTP_FLOWS_TOP_DEFAULT};
+    flowsnap_answer a;
+    char msg[256];
+    tcpwm_buf b;
+    int rc;
+
+    (void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, flows_arg, &q);
+    if (q.why[0] != '\0') {
+        snprintf(msg, sizeof msg, "400 bad request: %s\n", q.why);
+        return reply(conn, MHD_HTTP_BAD_REQUEST,
+                     MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY),
+                     TEXT_PLAIN);
+    }
+    /* The capture thread ranks its table and hands the flows over
+     * (flowsnap.h); this thread renders them. */
+    if (flowsnap_query(h->flows, q.top, &a) != 0)
+        return reply_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT_PLAIN,
+                            "503 service unavailable: the capture did not answer\n");
+    const flowjson_head head = {
+        .source = "live",
+        .order = "loss",
+        .time_ns = a.time_ns,
+        .top = q.top,
+        .flows_in_table = a.in_table,
+        .flows_left = a.left,
+    };
+    tcpwm_buf_init(&b, HTTP_FLOWS_RESPONSE_LIMIT);
+    rc = flowjson_begin(&b, &head);
+    for (size_t i = 0; rc == 0 && i < a.n; i++)
+        rc = flowjson_flow(&b, &a.flows[i], a.time_ns, i == 0);
+    if (rc == 0)
+        rc = flowjson_end(&b);
+    free(a.flows);
+    if (rc != 0 || b.data == NULL) {
+        tcpwm_buf_free(&b);
+        return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN,
+                            "cannot render the flows\n");
+    }
+    return reply(conn, MHD_HTTP_OK,
+                 MHD_create_response_from_buffer_with_free_callback(b.len, b.data, free),
+                 APPLICATION_JSON);
+}
+
 /* Whether the request announced a body (a GET normally has none). */
 static bool has_body(struct MHD_Connection *conn)
 {
@@ -227,6 +329,8 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, const
 {
     if (strcmp(url, h->path) == 0)
         return reply_metrics(h, conn);
+    if (h->flows != NULL && strcmp(url, HTTP_FLOWS_PATH) == 0)
+        return reply_flows(h, conn);
     if (strcmp(url, "/") == 0)
         return reply_static(conn, MHD_HTTP_OK, "text/html; charset=utf-8", h->home);
     if (strcmp(url, "/-/healthy") == 0)
@@ -671,6 +775,7 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
     }
     h->path = cfg->telemetry_path;
     h->snap = cfg->snap;
+    h->flows = cfg->flows;
     h->verbose = cfg->verbose;
     h->listen_fd = cfg->listen_fd;
     h->web_path = cfg->web_path;
@@ -680,8 +785,11 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
              "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
              "<title>tcp_window_monitor</title></head>\n<body><h1>tcp_window_monitor</h1>\n"
              "<p>TCP loss and window monitor %s.</p>\n"
-             "<p><a href=\"%s\">Metrics</a></p>\n</body></html>\n",
-             TCPWM_VERSION, h->path);
+             "<p><a href=\"%s\">Metrics</a></p>\n%s</body></html>\n",
+             TCPWM_VERSION, h->path,
+             h->flows != NULL ? "<p><a href=\"" HTTP_FLOWS_PATH "\">Flows</a> (JSON: the "
+                                "flows with the most loss events)</p>\n"
+                              : "");
 
     if (h->web_path != NULL) {
         pthread_condattr_t ca;

@@ -4,6 +4,12 @@
  *
  *   GET <telemetry path>   the metrics: Prometheus text 0.0.4, or
  *                          OpenMetrics 1.0 when Accept prefers it
+ *   GET /flows?top=N&by=loss
+ *                          JSON of the N flows of the table with the most
+ *                          loss events (flowjson.h, docs/flows.schema.json;
+ *                          N from 1 to HTTP_FLOWS_TOP_MAX, default
+ *                          HTTP_FLOWS_TOP_DEFAULT); a bad query gets 400
+ *                          with a one-line reason
  *   GET /                  a small HTML page linking to the metrics
  *   GET /-/healthy         200 while the process runs
  *   GET /-/ready           200 once metrics are published, else 503
@@ -35,16 +41,27 @@
 #include "snapshot.h"
 
 struct webconfig;
+struct flowsnap;
 
 #define HTTP_CONNECTION_LIMIT 64u
 #define HTTP_TIMEOUT_S 10u
 #define HTTP_MEMORY_LIMIT (32u * 1024u)
 #define HTTP_RESPONSE_LIMIT (1024u * 1024u)
 
+/* /flows: where, how many flows by default and at most (the ranking costs
+ * the capture thread one pass over its table and O(N) memory), and the
+ * largest answer: a flow takes well under 8 KiB of JSON, even with the
+ * deepest encapsulation. */
+#define HTTP_FLOWS_PATH "/flows"
+#define HTTP_FLOWS_TOP_DEFAULT 10u
+#define HTTP_FLOWS_TOP_MAX 1000u
+#define HTTP_FLOWS_RESPONSE_LIMIT (HTTP_FLOWS_TOP_MAX * 8192u + 4096u)
+
 typedef struct http_config {
     int listen_fd;              /* bound and listening; the server owns it */
     const char *telemetry_path; /* "/metrics" */
     snapshot *snap;
+    struct flowsnap *flows; /* GET /flows asks the capture thread; NULL: no /flows */
     bool verbose; /* print libmicrohttpd's messages */
     /* --web.config.file and its loaded contents (the server takes them
      * over; webconfig_free() is its business), or NULL: plain HTTP, as

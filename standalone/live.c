@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "endpoint.h"
+#include "flowsnap.h"
 #include "http.h"
 #include "privs.h"
 #include "snapshot.h"
@@ -47,12 +48,30 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Flows leaving the table: counted for /flows ("flows_left"), and
+ * offered to --top's table when it was asked for. */
+typedef struct ends {
+    top *t;        /* NULL without --top */
+    uint64_t left; /* capture thread only */
+} ends;
+
+static void on_flow_end(void *ctx, const tcpwm_flow_view *flow)
+{
+    ends *e = ctx;
+
+    e->left++;
+    if (e->t != NULL)
+        top_offer(e->t, flow);
+}
+
 /* State of the capture loop. */
 typedef struct loop {
     tcpwm_monitor *m;
     capture *c;
     bool verbose;
     status *st;
+    flowsnap *flows; /* questions of GET /flows */
+    const ends *ends;
     int64_t last_ts;   /* capture time of the newest packet (or of the start) */
     int64_t last_mono; /* monotonic time when it was handled */
 } loop;
@@ -105,10 +124,18 @@ static int capture_loop(loop *l, snapshot *snap, char *err, size_t errlen)
         if (n < 0)
             return -1;
         now = clock_ns(CLOCK_MONOTONIC);
+        /* The capture clock: the newest packet's time, moving on with the
+         * wall clock (less the lag) when traffic stops. */
+        int64_t capture_now = l->last_ts;
         if (n > 0)
             l->last_mono = now;
-        else if (now - l->last_mono > LIVE_CLOCK_LAG_NS) /* quiet: let time pass */
-            tcpwm_monitor_advance(l->m, l->last_ts + (now - l->last_mono) - LIVE_CLOCK_LAG_NS);
+        else if (now - l->last_mono > LIVE_CLOCK_LAG_NS) { /* quiet: let time pass */
+            capture_now = l->last_ts + (now - l->last_mono) - LIVE_CLOCK_LAG_NS;
+            tcpwm_monitor_advance(l->m, capture_now);
+        }
+        /* Between two batches: the table is still, a /flows question can
+         * be answered from it. */
+        flowsnap_serve(l->flows, l->m, capture_now, l->ends->left);
         if (now >= next_publish) {
             char werr[4608];
 
@@ -162,13 +189,14 @@ static int start_http(const http_config *hc, http_server **h, char *err, size_t 
 }
 
 /* Everything after the monitor exists. */
-static int serve(const options *o, tcpwm_monitor *m, top *t)
+static int serve(const options *o, tcpwm_monitor *m, top *t, const ends *e)
 {
     char err[1024], warn[512], who[160], where[ENDPOINT_TEXT_MAX];
     endpoint ep = o->listen;
     http_server *h = NULL;
     uint64_t dropped = 0, if_dropped = 0;
     snapshot snap;
+    flowsnap flows;
     capture c;
     status st;
     int fd, code = EXIT_OK;
@@ -221,6 +249,11 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
         snprintf(err, sizeof err, "cannot create a mutex");
         close(fd);
         fd = -1;
+    } else if (fd >= 0 && flowsnap_init(&flows) != 0) {
+        snprintf(err, sizeof err, "cannot create a mutex");
+        snapshot_destroy(&snap);
+        close(fd);
+        fd = -1;
     }
     if (fd < 0) {
         fprintf(stderr, PROG ": %s\n", err);
@@ -238,6 +271,7 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
         .listen_fd = fd,
         .telemetry_path = o->telemetry_path,
         .snap = &snap,
+        .flows = &flows,
         .verbose = o->verbose,
         .web_path = o->web_config,
         .web = o->web_config != NULL ? &web : NULL,
@@ -268,6 +302,8 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
         .c = &c,
         .verbose = o->verbose,
         .st = &st,
+        .flows = &flows,
+        .ends = e,
         .last_ts = clock_ns(CLOCK_REALTIME),
         .last_mono = clock_ns(CLOCK_MONOTONIC),
     };
@@ -286,6 +322,9 @@ static int serve(const options *o, tcpwm_monitor *m, top *t)
         code = EXIT_FAIL;
     }
     status_final(&st, tcpwm_monitor_metrics(m));
+    /* A /flows request waiting now gets its 503 at once, rather than
+     * holding up the server's stop. */
+    flowsnap_close(&flows);
     http_stop(h);
     if (t->want > 0) {
         tcpwm_monitor_foreach_flow(m, top_offer, t);
@@ -296,6 +335,7 @@ out:
     signal_capture = NULL;
     capture_close(&c);
     snapshot_destroy(&snap);
+    flowsnap_destroy(&flows);
     webconfig_free(&web); /* what the server did not take over */
     return code;
 }
@@ -323,9 +363,9 @@ int live_run(const options *o)
         tcpwm_monitor_free(m);
         return EXIT_FAIL;
     }
-    if (o->top > 0)
-        tcpwm_monitor_on_flow_end(m, top_offer, &t);
-    code = serve(o, m, &t);
+    ends e = {.t = o->top > 0 ? &t : NULL};
+    tcpwm_monitor_on_flow_end(m, on_flow_end, &e);
+    code = serve(o, m, &t, &e);
     tcpwm_monitor_free(m);
     top_free(&t);
     return code;

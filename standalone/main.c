@@ -12,6 +12,7 @@
 #include "tcpwm/expo.h"
 #include "tcpwm/monitor.h"
 
+#include "flowjson.h"
 #include "live.h"
 #include "options.h"
 #include "output.h"
@@ -42,6 +43,107 @@ static int render(const options *o, tcpwm_monitor *m, timeline *tl, tcpwm_buf *b
     return rc;
 }
 
+/* Flows leaving the table during the replay: counted for --flows-json
+ * ("flows_left"), and offered to --top's table when it was asked for. */
+typedef struct ends {
+    top *t; /* NULL without --top */
+    uint64_t left;
+} ends;
+
+static void on_flow_end(void *ctx, const tcpwm_flow_view *flow)
+{
+    ends *e = ctx;
+
+    e->left++;
+    if (e->t != NULL)
+        top_offer(e->t, flow);
+}
+
+/* --flows-json in the table's order: the flows are written as they are
+ * visited, so that memory does not grow with the table. */
+typedef struct flow_writer {
+    output *out;
+    tcpwm_buf b;
+    int64_t time_ns;
+    uint64_t n; /* flows visited */
+    int rc;     /* the first TCPWM_ error, or -1: a write failed (err says why) */
+    char err[1024];
+} flow_writer;
+
+/* Write what the buffer holds once it is this big, and at the end. */
+#define FLOWS_FLUSH_BYTES (1u << 20)
+
+static void flush_flows(flow_writer *w)
+{
+    if (w->rc == 0 && w->b.len > 0 &&
+        output_write(w->out, w->b.data, w->b.len, w->err, sizeof w->err) != 0)
+        w->rc = -1;
+    tcpwm_buf_reset(&w->b);
+}
+
+static void write_flow(void *ctx, const tcpwm_flow_view *flow)
+{
+    flow_writer *w = ctx;
+
+    if (w->rc == 0)
+        w->rc = flowjson_flow(&w->b, flow, w->time_ns, w->n == 0);
+    w->n++;
+    if (w->b.len >= FLOWS_FLUSH_BYTES)
+        flush_flows(w);
+}
+
+static void count_flow(void *ctx, const tcpwm_flow_view *flow)
+{
+    (void)flow;
+    (*(uint64_t *)ctx)++;
+}
+
+/* --flows-json: the flows still in the table, the --top N worst by loss
+ * events when --top is given, else all of them in the table's order
+ * (closed flows, then open ones, each least recently active first). 0,
+ * or -1 with the reason printed. */
+static int write_flows(const options *o, tcpwm_monitor *m, output *out, int64_t time_ns,
+                       uint64_t left)
+{
+    flow_writer w = {.out = out, .time_ns = time_ns};
+    flowjson_head head = {
+        .source = "replay",
+        .order = o->top > 0 ? "loss" : "table",
+        .time_ns = time_ns,
+        .top = o->top,
+        .flows_left = left,
+    };
+    top ranked;
+
+    tcpwm_buf_init(&w.b, SIZE_MAX / 2);
+    if (o->top > 0) {
+        if (top_init(&ranked, o->top) != 0) {
+            fprintf(stderr, PROG ": out of memory\n");
+            return -1;
+        }
+        tcpwm_monitor_foreach_flow(m, top_offer, &ranked);
+        top_sort(&ranked);
+        head.flows_in_table = ranked.seen;
+        w.rc = flowjson_begin(&w.b, &head);
+        for (size_t i = 0; i < ranked.n; i++)
+            write_flow(&w, &ranked.heap[i]);
+        top_free(&ranked);
+    } else {
+        tcpwm_monitor_foreach_flow(m, count_flow, &head.flows_in_table);
+        w.rc = flowjson_begin(&w.b, &head);
+        tcpwm_monitor_foreach_flow(m, write_flow, &w);
+    }
+    if (w.rc == 0)
+        w.rc = flowjson_end(&w.b);
+    flush_flows(&w);
+    tcpwm_buf_free(&w.b);
+    if (w.rc == -1)
+        fprintf(stderr, PROG ": %s\n", w.err);
+    else if (w.rc != 0)
+        fprintf(stderr, PROG ": cannot render the flows: %s\n", tcpwm_strerror(w.rc));
+    return w.rc == 0 ? 0 : -1;
+}
+
 /* After a file failed: the ones after it that were not read. */
 static void not_read(const char *const *rest, size_t n)
 {
@@ -59,7 +161,7 @@ static int run(const options *o)
     char err[1024];
     int code = EXIT_OK, rc;
     tcpwm_monitor *m = NULL;
-    output out;
+    output out, flows_out;
     timeline tl;
     status st;
     tcpwm_buf b;
@@ -69,20 +171,27 @@ static int run(const options *o)
         fprintf(stderr, PROG ": %s\n", err);
         return EXIT_FAIL;
     }
-    rc = tcpwm_monitor_new(&o->config, &m);
-    if (rc != 0) {
-        fprintf(stderr, PROG ": cannot start the analysis: %s\n", tcpwm_strerror(rc));
-        output_close(&out, err, sizeof err);
-        return rc == TCPWM_EINVAL ? EXIT_USAGE : EXIT_FAIL;
-    }
-    if (top_init(&t, o->top) != 0) {
-        fprintf(stderr, PROG ": out of memory\n");
-        tcpwm_monitor_free(m);
+    /* Opened (and truncated) now: an unwritable path fails before the
+     * analysis, as -o does. */
+    if (o->flows_json != NULL && output_open(&flows_out, o->flows_json, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s\n", err);
         output_close(&out, err, sizeof err);
         return EXIT_FAIL;
     }
-    if (o->top > 0)
-        tcpwm_monitor_on_flow_end(m, top_offer, &t);
+    rc = tcpwm_monitor_new(&o->config, &m);
+    if (rc == 0 && top_init(&t, o->top) != 0) {
+        tcpwm_monitor_free(m);
+        rc = TCPWM_ENOMEM;
+    }
+    if (rc != 0) {
+        fprintf(stderr, PROG ": cannot start the analysis: %s\n", tcpwm_strerror(rc));
+        output_close(&out, err, sizeof err);
+        if (o->flows_json != NULL)
+            output_close(&flows_out, err, sizeof err);
+        return rc == TCPWM_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+    }
+    ends e = {.t = o->top > 0 ? &t : NULL};
+    tcpwm_monitor_on_flow_end(m, on_flow_end, &e);
     timeline_init(&tl, o->interval_ns);
     status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     tcpwm_buf_init(&b, SIZE_MAX / 2);
@@ -128,11 +237,21 @@ static int run(const options *o)
         code = EXIT_FAIL;
     }
 
+    if (o->flows_json != NULL) {
+        /* After a failure before the first frame, the file stays empty,
+         * as the metrics do. */
+        if (!nothing && write_flows(o, m, &flows_out, r.last_ts, e.left) != 0)
+            code = EXIT_FAIL;
+        if (output_close(&flows_out, err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": %s\n", err);
+            code = EXIT_FAIL;
+        }
+    }
+    /* Flows still in the table are offered to --top below, not again
+     * when the monitor is freed. */
+    tcpwm_monitor_on_flow_end(m, NULL, NULL);
     if (o->top > 0 && !nothing) {
         tcpwm_monitor_foreach_flow(m, top_offer, &t);
-        /* Flows still in the table were offered just now, not again when
-         * the monitor is freed. */
-        tcpwm_monitor_on_flow_end(m, NULL, NULL);
         top_print(&t, stderr);
     }
 

@@ -33,6 +33,7 @@ enum {
     OPT_VXLAN_PORT,
     OPT_GENEVE_PORT,
     OPT_WEB_CONFIG,
+    OPT_FLOWS_JSON,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"top", required_argument, NULL, OPT_TOP},
+    {"flows-json", required_argument, NULL, OPT_FLOWS_JSON},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"max-holes", required_argument, NULL, OPT_MAX_HOLES},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -148,7 +150,7 @@ static int valid_telemetry_path(const char *p)
     size_t n = strlen(p);
 
     if (p[0] != '/' || n < 2 || n > 256 || strcmp(p, "/-/healthy") == 0 ||
-        strcmp(p, "/-/ready") == 0)
+        strcmp(p, "/-/ready") == 0 || strcmp(p, "/flows") == 0)
         return -1;
     for (; *p != '\0'; p++) {
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -169,6 +171,8 @@ static const char *mode_flag(int c, bool live)
         return live ? NULL : "--format";
     case OPT_TIMELINE:
         return live ? NULL : "--timeline";
+    case OPT_FLOWS_JSON:
+        return live ? NULL : "--flows-json";
     case 'p':
         return live ? "-p" : NULL;
     case OPT_LISTEN:
@@ -364,6 +368,11 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
             if (parse_u32(arg, 1, 1000000, &o->top) != 0)
                 return usage_error(err, "--top: expected a count from 1 to 1000000, not '%s'", arg);
             break;
+        case OPT_FLOWS_JSON:
+            if (arg[0] == '\0')
+                return usage_error(err, "%s", "--flows-json: expected a file name");
+            o->flows_json = arg;
+            break;
         case OPT_MAX_FLOWS:
             if (parse_u32(arg, 1, MAX_FLOWS_LIMIT, &o->config.max_flows) != 0)
                 return usage_error(err,
@@ -422,7 +431,8 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
             if (valid_telemetry_path(arg) != 0)
                 return usage_error(err,
                                    "--telemetry-path: expected a path such as /metrics "
-                                   "(letters, digits, - . _ ~ /), not '%s'",
+                                   "(letters, digits, - . _ ~ /; not /-/healthy, /-/ready or "
+                                   "/flows), not '%s'",
                                    arg);
             o->telemetry_path = arg;
             break;
@@ -524,6 +534,12 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
      * aside. Either way the stats lines say what the scope left out. */
     if (!scope_set)
         o->config.scope = o->interface != NULL ? TCPWM_SCOPE_GLOBAL : TCPWM_SCOPE_ALL;
+    /* Two documents on one stream would be neither. */
+    if (o->flows_json != NULL && strcmp(o->flows_json, "-") == 0 &&
+        (o->output == NULL || strcmp(o->output, "-") == 0))
+        return usage_error(err, "%s",
+                           "--flows-json -: standard output carries the metrics; give -o FILE "
+                           "for them");
     if (o->timeline) {
         if (format_set && o->format != TCPWM_FMT_OPENMETRICS)
             return usage_error(err, "%s",

@@ -33,6 +33,7 @@ typedef struct options {
     bool quiet;          /* -q: no stats lines, no progress bar */
     int64_t interval_ns; /* -s: stats interval (wall clock) and timeline step */
     uint32_t top;        /* --top N; 0 when not asked */
+    const char *flows_json; /* --flows-json FILE: the flows still in the table, as JSON; NULL: no */
     tcpwm_config config; /* --scope, --max-flows, --max-holes, --idle-timeout */
     /* Live capture. */
     const char *interface;      /* -i; NULL: offline replay */

@@ -132,6 +132,9 @@ static int analyze(replay *r, const char *name, const instream *s, pending *p)
     int64_t ts = p->seg.ts_ns;
     tcpwm_result res;
 
+    if (ts > r->last_ts)
+        r->last_ts = ts;
+
     if (r->tl != NULL) {
         uint64_t skipped;
         int rc = timeline_packet(r->tl, ts, tcpwm_monitor_metrics(r->m), &skipped);

@@ -24,6 +24,7 @@ typedef struct replay {
     status *st;          /* stats lines and progress bar */
     FILE *err;           /* standard error */
     uint32_t since_tick; /* packets since the last status_tick() */
+    int64_t last_ts;     /* capture time of the latest frame so far (the capture clock) */
 } replay;
 
 /* Replay one file ("-" is standard input). 0, or -1 with "NAME: reason"

@@ -13,9 +13,14 @@
  * hole the receiver acknowledged and the capture never showed: the
  * network did not lose it, and it was already counted once as missing
  * when the hole opened. */
-static uint64_t loss(const tcpwm_flow_stats *s)
+uint64_t top_loss_events(const tcpwm_flow_stats *s)
 {
     return (uint64_t)s->missing + s->duplicate + s->out_of_order;
+}
+
+static uint64_t loss(const tcpwm_flow_stats *s)
+{
+    return top_loss_events(s);
 }
 
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
@@ -45,6 +50,11 @@ static int rank(const tcpwm_flow_view *a, const tcpwm_flow_view *b)
         if ((c = CMP(a->port[i], b->port[i])) != 0)
             return c;
     }
+    /* The same inner endpoints in two tunnels are two flows. */
+    if ((c = CMP(a->encap_len, b->encap_len)) != 0)
+        return c;
+    if ((c = memcmp(a->encap, b->encap, a->encap_len)) != 0)
+        return c;
     /* Then the larger counts first. */
     if ((c = CMP(y->packets, x->packets)) != 0)
         return c;
@@ -142,12 +152,17 @@ static int by_rank(const void *a, const void *b)
     return rank(a, b);
 }
 
+void top_sort(top *t)
+{
+    qsort(t->heap, t->n, sizeof *t->heap, by_rank);
+}
+
 void top_print(top *t, FILE *f)
 {
     char flow[FLOWTEXT_MAX], minwin[16];
     int width = (int)strlen("flow");
 
-    qsort(t->heap, t->n, sizeof *t->heap, by_rank);
+    top_sort(t);
     for (size_t i = 0; i < t->n; i++) {
         flowtext_format(flow, &t->heap[i], 0);
         if ((int)strlen(flow) > width)

@@ -431,6 +431,148 @@ def case_top():
           f"capture gaps are not loss events: {rows}")
 
 
+# ---- --flows-json -----------------------------------------------------------
+
+CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pcaps")
+SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "docs", "flows.schema.json")
+# Each per-flow counter and the total it adds up to (docs/flows.schema.json).
+FLOW_TOTALS = {
+    "missing": "tcp_monitor_packet_loss_missing_total",
+    "duplicate": "tcp_monitor_packet_loss_duplicate_total",
+    "out_of_order": "tcp_monitor_packet_loss_out_of_order_total",
+    "capture_gap": "tcp_monitor_capture_gap_total",
+    "window_shrink": "tcp_monitor_window_shrink_total",
+    "right_edge_retreat": "tcp_monitor_window_right_edge_retreat_total",
+    "zero_window": "tcp_monitor_zero_window_total",
+}
+
+
+def validator():
+    """docs/flows.schema.json, checked as a draft 2020-12 schema (Debian
+    package python3-jsonschema)."""
+    import json
+    import jsonschema
+    with open(SCHEMA) as fh:
+        schema = json.load(fh)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def flows_doc(v, *args):
+    """Replay with --flows-json: (metrics, document bytes, document),
+    the document checked against the schema."""
+    import json
+    out = path("flows.json")
+    p = run("-q", *args, "--flows-json", out)
+    with open(out, "rb") as fh:
+        raw = fh.read()
+    doc = json.loads(raw)
+    errors = sorted(v.iter_errors(doc), key=str)
+    check(not errors, f"{args}: not valid against flows.schema.json: "
+          f"{errors[0].message if errors else ''}")
+    return p.stdout, raw, doc
+
+
+def case_flows_json():
+    v = validator()
+    # Two flows, on port 80 (1 loss) and on port 443 (3 losses), neither
+    # closed (no FIN, no RST): handshake and data only.
+    f = two_ports()
+    metrics, raw, doc = flows_doc(v, "-r", f)
+    check(doc["source"] == "replay" and doc["order"] == "table" and doc["top"] is None
+          and doc["flows_in_table"] == 2 and doc["flows_left"] == 0 and len(doc["flows"]) == 2,
+          f"head: {doc}")
+    check(raw.count(b"\n") == 4 and raw.endswith(b"\n]}\n"), "one flow a line")
+    by_port = {fl["endpoints"][1]["port"]: fl for fl in doc["flows"]}
+    web = by_port[443]
+    check(web["endpoints"] == [{"address": C, "port": 40001}, {"address": B, "port": 443}],
+          f"endpoint 0 is the client, whose SYN came first: {web['endpoints']}")
+    check(web["family"] == 4 and web["vlans"] == [] and web["encapsulation"] == []
+          and web["text"] == f"{C}:40001 > {B}:443" and web["closed"] is False
+          and web["packets"] == 3 + 12 - 3 and web["min_window_bytes"] == 65535,
+          f"flow fields: {web}")
+    check(web["counters"]["missing"] == 3 and by_port[80]["counters"]["missing"] == 1
+          and web["loss_events"] == sum(web["counters"][k] for k in
+                                        ("missing", "duplicate", "out_of_order")),
+          f"per-flow missing: {web['counters']}, {by_port[80]['counters']}")
+    # Ages count to the latest frame of the replay: the 443 flow's last.
+    check(doc["time"] == web["last_seen"] and web["idle_seconds"] == 0
+          and web["first_seen"].startswith("2023-11-14T22:13:25.2") and
+          by_port[80]["idle_seconds"] > 0, f"times: {doc['time']}, {web}")
+    check(all(web["counters"][k] == metric(metrics, FLOW_TOTALS[k])
+              - by_port[80]["counters"][k] for k in FLOW_TOTALS), "the two flows add up")
+    # Same input, same bytes.
+    check(flows_doc(v, "-r", f)[1] == raw, "--flows-json is deterministic")
+    # --top N: the N worst by loss events, worst first.
+    _, raw1, doc1 = flows_doc(v, "-r", f, "--top", "1")
+    check(doc1["order"] == "loss" and doc1["top"] == 1 and doc1["flows_in_table"] == 2
+          and len(doc1["flows"]) == 1 and doc1["flows"][0] == web, f"--top 1: {doc1}")
+    _, _, doc5 = flows_doc(v, "-r", f, "--top", "5")
+    check([fl["endpoints"][1]["port"] for fl in doc5["flows"]] == [443, 80],
+          f"--top 5: worst first: {doc5['flows']}")
+    check(flows_doc(v, "-r", f, "--top", "1")[1] == raw1, "--top is deterministic")
+    # --top's table still counts flows that left; --flows-json holds the
+    # table: with --max-flows 1 the first flow was evicted by the second.
+    _, _, ev = flows_doc(v, "-r", f, "--max-flows", "1", "--top", "2")
+    check(ev["flows_in_table"] == 1 and ev["flows_left"] == 1 and len(ev["flows"]) == 1
+          and ev["flows"][0]["endpoints"][1]["port"] == 443, f"eviction: {ev}")
+    # A VLAN, IPv6, and a flow inside a tunnel.
+    recs = pcapgen.conversation("2a00:1450::1", "2a00:1450::2", 40002, 443, T0, 5, drop={3})
+    recs += pcapgen.conversation(A, B, 40004, 80, T0 + 10**9, 5, drop={1}, vlan=7)
+    _, _, d = flows_doc(v, "-r", capture("v6vlan.pcap", recs), "--top", "2")
+    check([(fl["family"], fl["vlans"]) for fl in d["flows"]] == [(4, [7]), (6, [])]
+          or [(fl["family"], fl["vlans"]) for fl in d["flows"]] == [(6, []), (4, [7])],
+          f"families and VLANs: {d['flows']}")
+    _, _, d = flows_doc(v, "-r", os.path.join(CORPUS, "real", "vxlan-underlay.pcap"))
+    check(d["flows"] and all(fl["encapsulation"][0]["type"] == "vxlan"
+                             and fl["encapsulation"][0]["vni"] == 42
+                             and fl["text"].startswith("vxlan ") for fl in d["flows"]),
+          f"VXLAN: {[fl['encapsulation'] for fl in d['flows']]}")
+    # Usage: replay only, and not on the metrics' stream.
+    for args in (["-r", f, "--flows-json", "-"], ["-i", "lo", "--flows-json", "x.json"],
+                 ["-r", f, "--flows-json", ""]):
+        lines = err_lines(run(*args, code=2))
+        check(len(lines) == 2 and "--flows-json" in lines[0], f"{args}: {lines}")
+    p = run("-q", "-r", f, "-o", path("m.prom"), "--flows-json", "-")
+    check(p.stdout.startswith(b'{"format":"tcpwm-flows/1"'), "--flows-json - with -o FILE")
+    # An unwritable path fails before the analysis: exit 1, nothing else.
+    p = run("-q", "-r", f, "--flows-json", path("no/such/dir.json"), code=1)
+    check(p.stdout == b"" and len(err_lines(p)) == 1, f"unwritable: {err_lines(p)}")
+
+
+def case_flows_sums():
+    """While no flow has left the table, each per-flow counter summed over
+    the flows equals its total, and packets the TCP packets (every TCP
+    packet is analyzed with --scope all, each in its flow)."""
+    v = validator()
+    whole = 0
+    for sub in ("real", "crafted", "encap", "regress"):
+        for name in sorted(os.listdir(os.path.join(CORPUS, sub))):
+            if not name.endswith((".pcap", ".pcapng")):
+                continue
+            f = os.path.join(CORPUS, sub, name)
+            metrics, _, doc = flows_doc(v, "-r", f, "--scope", "all")
+            check(doc["flows_in_table"] == len(doc["flows"]), f"{name}: every flow is written")
+            if doc["flows_left"] > 0:
+                continue
+            whole += sub == "real"
+            for k, total in FLOW_TOTALS.items():
+                got = sum(fl["counters"][k] for fl in doc["flows"])
+                check(got == metric(metrics, total), f"{name}: sum of {k} {got} != {total}")
+            got = sum(fl["packets"] for fl in doc["flows"])
+            check(got == metric(metrics, "tcp_monitor_tcp_packets_total"),
+                  f"{name}: sum of packets {got}")
+    check(whole >= 10, f"only {whole} real captures keep every flow in the table")
+    # many-short-flows reuses its client ports: 80 of its 100 connections
+    # left the table at the reuse, every one having started with a
+    # handshake the recording holds.
+    metrics, _, doc = flows_doc(v, "-r", os.path.join(CORPUS, "real", "many-short-flows.pcap"))
+    check(doc["flows_left"] + doc["flows_in_table"] ==
+          metric(metrics, "tcp_monitor_connections_opened_total"),
+          f"many-short-flows: left {doc['flows_left']} + in table {doc['flows_in_table']}")
+
+
 def case_verbose():
     recs = pcapgen.conversation(A, B, 40000, 80, T0, 5, drop={2})
     recs += pcapgen.conversation("2a00:1450::1", "2a00:1450::2", 40002, 443, T0 + 10**9, 5,

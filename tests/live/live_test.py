@@ -10,6 +10,7 @@ interface, its process status, its exit. Every case prints one line per
 check and "N passed, N failed" at the end. Needs root (namespaces,
 capture); exits 77 (skipped) without it.
 """
+import json
 import os
 import pwd
 import re
@@ -815,6 +816,149 @@ def case_vxlan(t, lab):
                    exact=(kdropped == 0 and dropped == 0 and n == captured))
 
 
+# ---- /flows -----------------------------------------------------------------
+
+SCHEMA = os.path.join(ROOT, "docs", "flows.schema.json")
+# Each per-flow counter and the total it adds up to (docs/flows.schema.json).
+FLOW_TOTALS = {
+    "missing": "tcp_monitor_packet_loss_missing_total",
+    "duplicate": "tcp_monitor_packet_loss_duplicate_total",
+    "out_of_order": "tcp_monitor_packet_loss_out_of_order_total",
+    "capture_gap": "tcp_monitor_capture_gap_total",
+    "window_shrink": "tcp_monitor_window_shrink_total",
+    "right_edge_retreat": "tcp_monitor_window_right_edge_retreat_total",
+    "zero_window": "tcp_monitor_zero_window_total",
+}
+# What a flow is, apart from the ages (they count to the snapshot's time).
+FLOW_KEYS = ("family", "endpoints", "vlans", "encapsulation", "text", "closed", "first_seen",
+             "last_seen", "packets", "loss_events", "counters", "min_window_bytes")
+
+
+def flows_validator():
+    """docs/flows.schema.json as a draft 2020-12 schema (Debian package
+    python3-jsonschema)."""
+    import jsonschema
+    with open(SCHEMA) as fh:
+        schema = json.load(fh)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def get_flows(t, mon, v, query=""):
+    """GET /flows?query: the document, checked: 200, JSON, valid against
+    the schema, from the live source, ranked by loss events."""
+    st, hdr, body = mon.get("/flows" + query)
+    t.need(st == 200 and hdr.get("content-type") == "application/json",
+           f"GET /flows{query}: 200 application/json", f"{st} {hdr.get('content-type')}")
+    doc = json.loads(body)
+    errors = list(v.iter_errors(doc))
+    t.check(not errors, f"GET /flows{query}: valid against docs/flows.schema.json",
+            errors[0].message if errors else "")
+    loss = [fl["loss_events"] for fl in doc["flows"]]
+    t.check(doc["source"] == "live" and doc["order"] == "loss"
+            and loss == sorted(loss, reverse=True), f"GET /flows{query}: live, worst first ({loss})")
+    return doc
+
+
+def case_flows(t, lab):
+    """GET /flows: the N flows with the most loss events, from the capture
+    thread's table at one instant: the same flows and counters as the
+    replay of the monitor's own -w file, adding up to /metrics while no
+    flow has left the table; bad queries get 400 with one line."""
+    lab.topology(drop_percent=3, tbf=("40mbit", "16kb", "48kb"))
+    lab.server("b", "sink", "--bind", "::", "--port", "5001", "--count", "3", name="sink")
+    lab.enter("b")
+    own_path = lab.path("monitor.pcap")
+    mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "--listen", "127.0.0.1:0",
+                                  "-B", "8192", "-q", "-w", own_path, "tcp"])
+    v = flows_validator()
+    doc = get_flows(t, mon, v)
+    t.check(doc["top"] == 10 and doc["flows"] == [] and doc["flows_in_table"] == 0,
+            "before any traffic: top 10 by default, no flow", f"{doc}")
+
+    # Three transfers through 3 % random drops, two while /flows is asked.
+    bulk4 = lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "3000000",
+                        name="bulk4", background=True)
+    bulk6 = lab.traffic("a", "send", "--host", B_IP6, "--port", "5001", "--bytes", "1500000",
+                        name="bulk6", background=True)
+    took, statuses = [], set()
+    while bulk4.poll() is None or bulk6.poll() is None:
+        t0 = time.monotonic()
+        st, _, body = mon.get("/flows?top=5")
+        took.append(time.monotonic() - t0)
+        statuses.add(st)
+        time.sleep(0.05)
+    t.need(bulk4.wait(60) == 0 and bulk6.wait(60) == 0, "the bulk transfers completed",
+           lab.text("bulk4") + lab.text("bulk6"))
+    # The capture thread answers between two blocks of packets; the kernel
+    # hands a block over within 100 ms.
+    t.check(took and statuses == {200} and max(took) < 1,
+            f"{len(took)} GET /flows during the transfers, each answered within a second "
+            f"(slowest {max(took or [0]) * 1000:.0f} ms)", f"statuses {statuses}")
+    lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "500000", name="small")
+    time.sleep(0.5)
+    # Once the counters stop moving, /flows and /metrics tell the same
+    # table (each is a snapshot of its own instant).
+    prev = None
+    for _ in range(40):
+        live = mon.metrics()
+        if prev is not None and live["tcp_monitor_packets_total"] == \
+                prev["tcp_monitor_packets_total"]:
+            break
+        prev = live
+        time.sleep(0.25)
+    doc = get_flows(t, mon, v)
+    t.check(doc["flows_in_table"] == 3 and len(doc["flows"]) == 3 and doc["flows_left"] == 0,
+            "three connections, three flows, none left the table",
+            f"{doc['flows_in_table']} in table, {doc['flows_left']} left")
+    t.check(sum(fl["loss_events"] for fl in doc["flows"]) > 0, "the drops show as loss events")
+    for k, total in FLOW_TOTALS.items():
+        got = sum(fl["counters"][k] for fl in doc["flows"])
+        t.check(got == live[total], f"sum over /flows of {k} == {total} ({live[total]:.0f})",
+                f"{got}")
+    got = sum(fl["packets"] for fl in doc["flows"])
+    t.check(got == live["tcp_monitor_tcp_packets_total"], "sum over /flows of packets == "
+            f"tcp_monitor_tcp_packets_total ({got})", f"{live['tcp_monitor_tcp_packets_total']}")
+    one = get_flows(t, mon, v, "?top=1&by=loss")
+    t.check(one["top"] == 1 and len(one["flows"]) == 1 and one["flows_in_table"] == 3 and
+            [fl[k] for fl in one["flows"] for k in FLOW_KEYS] ==
+            [doc["flows"][0][k] for k in FLOW_KEYS], "top=1: the worst flow of top=10")
+    t.check(doc["time"] >= max(fl["last_seen"] for fl in doc["flows"]),
+            "the snapshot's time is not before any flow's last packet")
+
+    # Bad queries: 400, one line saying why.
+    for q in ("top=0", "top=1001", "top=abc", "top=", "top=-1", "top=5x", "top=1&top=2",
+              "by=bogus", "by=", "by=loss&by=loss", "bogus=1", "top"):
+        st, hdr, body = mon.get("/flows?" + q)
+        text = body.decode(errors="replace")
+        t.check(st == 400 and hdr.get("content-type", "").startswith("text/plain")
+                and text.startswith("400 bad request: ") and text.count("\n") == 1
+                and text.endswith("\n"), f"GET /flows?{q}: 400 with one line",
+                f"{st} {text!r}")
+    st, hdr, body = mon.get("/flows", method="HEAD")
+    t.check(st == 200 and body == b"" and hdr.get("content-type") == "application/json",
+            "HEAD /flows: 200, no body")
+    st, hdr, _ = mon.get("/flows", method="POST")
+    t.check(st == 405, "POST /flows: 405", f"{st}")
+    st, _, body = mon.get("/")
+    t.check(b'href="/flows"' in body, "the home page links /flows")
+
+    # The same flows offline: the replay of the monitor's own -w file.
+    rc = lab.stop(mon.p)
+    t.check(rc == 0, "SIGTERM: exit status 0", f"{rc}")
+    out = lab.path("flows.json")
+    sh(BIN, "-q", "-r", own_path, "--scope", "all", "--top", "10", "--flows-json", out, "-o",
+       "/dev/null")
+    with open(out) as fh:
+        off = json.load(fh)
+    t.check(not list(v.iter_errors(off)) and off["source"] == "replay", "the replay's document "
+            "is valid too")
+    t.check([[fl[k] for k in FLOW_KEYS] for fl in off["flows"]] ==
+            [[fl[k] for k in FLOW_KEYS] for fl in doc["flows"]],
+            "GET /flows == --flows-json --top 10 of the replay of the -w file, flow by flow "
+            "(ages aside)")
+
+
 CASES = {
     "exporter": case_exporter,
     "http": case_http,
@@ -824,6 +968,7 @@ CASES = {
     "usage": case_usage,
     "expiry": case_expiry,
     "vxlan": case_vxlan,
+    "flows": case_flows,
 }
 
 

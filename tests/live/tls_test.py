@@ -281,6 +281,18 @@ def case_tls(t, lab):
     t.check(rc == 0 and st == 200 and "tcp_monitor_packets_total" in body,
             "curl with the right password: 200")
     t.check("x-content-type-options: nosniff" in hdr.lower(), "configured header sent")
+    # /flows sits behind the same TLS and authentication as /metrics.
+    rc, st, hdr, body, _ = curl(mon, pki, "-u", "alice:secret", path="/flows?top=3")
+    t.check(rc == 0 and st == 200 and body.startswith('{"format":"tcpwm-flows/1"')
+            and '"source":"live"' in body and '"top":3' in body
+            and "x-content-type-options: nosniff" in hdr.lower(),
+            "GET /flows over https with basic auth: 200, the JSON document", f"{st} {body[:200]}")
+    rc, st, hdr, _, _ = curl(mon, pki, path="/flows")
+    t.check(st == 401 and "www-authenticate: basic" in hdr.lower(),
+            "GET /flows without credentials: 401", f"{st}")
+    rc, st, _, body, _ = curl(mon, pki, "-u", "alice:secret", path="/flows?top=0")
+    t.check(st == 400 and body.startswith("400 bad request: top"),
+            "GET /flows?top=0 with credentials: 400", f"{st} {body!r}")
     for what, args in (("wrong password", ["-u", "alice:wrong"]), ("no password", []),
                        ("unknown user", ["-u", "mallory:secret"])):
         rc, st, hdr, _, took = curl(mon, pki, *args)
