@@ -16,8 +16,19 @@ enum {
     ET_MPLS_MCAST = 0x8848,
 };
 
+/* Aruba's GRE protocol types for tunneled 802.11 frames: 0x8200 to 0x8370
+ * in steps of 0x10. No RFC or IEEE registry describes them; Wireshark 4.0
+ * (packet-gre.c, "ARUBA WLAN") hands all 24 to its 802.11 dissector
+ * without FCS, and that is what the frames hold (tcpwm__wlan_read). */
+static bool is_aruba_wlan(uint16_t type)
+{
+    return type >= 0x8200 && type <= 0x8370 && (type & 0x000f) == 0;
+}
+
 tcpwm__next tcpwm__next_of_ethertype(uint16_t type)
 {
+    if (is_aruba_wlan(type))
+        return TCPWM__NEXT_WLAN;
     switch (type) {
     case ET_IPV4:
         return TCPWM__NEXT_IPV4;
@@ -116,6 +127,79 @@ tcpwm__dx tcpwm__erspan_read(tcpwm_cursor *c, tcpwm__next type, bool has_seq, tc
         e->next = TCPWM__NEXT_IP;
     else if (ft != 0)
         return TCPWM__DX_OTHER;
+    return TCPWM__DX_OK;
+}
+
+/* ---- 802.11 in Aruba's GRE --------------------------------------------------- */
+
+/* IEEE Std 802.11-2020 9.2.4.1.1 and 9.3.2.1: a data frame is
+ *   Frame Control (2): byte 0 Protocol Version (bits 0-1), Type (2-3; 2 is
+ *     data), Subtype (4-7: bit 7 QoS, bit 6 "no data"); byte 1 the flags
+ *     To DS 0x01, From DS 0x02, More Fragments 0x04, Retry, Power
+ *     Management, More Data, Protected Frame 0x40, +HTC/Order 0x80;
+ *   Duration/ID (2), Address 1, 2, 3 (6 each), Sequence Control (2,
+ *     little-endian, the fragment number in its low 4 bits);
+ *   Address 4 (6) only when To DS and From DS are both set;
+ *   QoS Control (2, little-endian; bit 7 "A-MSDU Present") in QoS subtypes;
+ *   HT Control (4) in a QoS data frame with +HTC set (9.2.4.1.10);
+ * then the body: an IEEE 802.2 LLC header with SNAP, AA AA 03, and an
+ * organization code, 00-00-00 (RFC 1042) or 00-00-F8 (IEEE 802.1H bridge
+ * tunnel), before an EtherType. */
+#define WLAN_HDR 24
+#define WLAN_TYPE_DATA 2
+#define WLAN_SUB_QOS 0x80u
+#define WLAN_SUB_NODATA 0x40u
+#define WLAN_TO_DS 0x01u
+#define WLAN_FROM_DS 0x02u
+#define WLAN_PROTECTED 0x40u
+#define WLAN_HTC 0x80u
+#define WLAN_QOS_AMSDU 0x80u
+
+tcpwm__dx tcpwm__wlan_read(tcpwm_cursor *c, uint16_t *type)
+{
+    tcpwm_block h = cur_block(c, WLAN_HDR);
+    if (h.n == 0)
+        return TCPWM__DX_TRUNCATED;
+    uint8_t fc0 = blk_8(h, 0);
+    uint8_t fc1 = blk_8(h, 1);
+    unsigned frag_no = blk_8(h, 22) & 0x0fu;
+    /* 9.2.4.1.2: a frame of a version the receiver does not know is
+     * discarded. */
+    if ((fc0 & 0x03u) != 0)
+        return TCPWM__DX_BAD;
+    /* Management and control frames carry no IP; nor do the "no data"
+     * subtypes (Null, CF-Ack ...). A protected body is encrypted. */
+    if (((fc0 >> 2) & 0x03u) != WLAN_TYPE_DATA || (fc0 & WLAN_SUB_NODATA) ||
+        (fc1 & WLAN_PROTECTED))
+        return TCPWM__DX_OTHER;
+    /* 10.6: a later fragment of an MSDU holds no headers of its own; the
+     * first is read with the bytes it has, as a first IP fragment inside
+     * a tunnel is (semantics.md 1). */
+    if (frag_no != 0)
+        return TCPWM__DX_OTHER;
+    if ((fc1 & (WLAN_TO_DS | WLAN_FROM_DS)) == (WLAN_TO_DS | WLAN_FROM_DS))
+        cur_skip(c, 6); /* Address 4 */
+    if (fc0 & WLAN_SUB_QOS) {
+        uint8_t qos = cur_be8(c);
+        cur_skip(c, 1);
+        if (fc1 & WLAN_HTC)
+            cur_skip(c, 4);
+        /* 9.3.2.2: an A-MSDU body is a run of subframes, each a packet of
+         * its own; the decoder gives one segment per frame. */
+        if (!c->bad && (qos & WLAN_QOS_AMSDU))
+            return TCPWM__DX_OTHER;
+    }
+    /* A body that is not LLC/SNAP is not IP, however short. */
+    if (c->left >= 3 &&
+        (cur_peek8(c, 0) != 0xaa || cur_peek8(c, 1) != 0xaa || cur_peek8(c, 2) != 0x03))
+        return TCPWM__DX_OTHER;
+    tcpwm_block llc = cur_block(c, 8);
+    if (llc.n == 0)
+        return TCPWM__DX_TRUNCATED;
+    uint32_t oui = blk_be32(llc, 2) & 0xffffffu; /* after AA AA 03 */
+    if (oui != 0x000000 && oui != 0x0000f8)
+        return TCPWM__DX_OTHER;
+    *type = blk_be16(llc, 6);
     return TCPWM__DX_OK;
 }
 

@@ -29,6 +29,7 @@ typedef enum tcpwm__next {
     TCPWM__NEXT_MPLS,  /* an MPLS label stack */
     TCPWM__NEXT_ERSPAN2,
     TCPWM__NEXT_ERSPAN3,
+    TCPWM__NEXT_WLAN,  /* an 802.11 frame (Aruba's GRE) */
 } tcpwm__next;
 
 /* Maps a protocol type (an EtherType: GRE, Geneve) to what follows, 0 for
@@ -50,6 +51,11 @@ typedef struct tcpwm__erspan {
 /* `type` is TCPWM__NEXT_ERSPAN2 or _ERSPAN3, from the GRE protocol type;
  * has_seq the GRE S bit (ERSPAN type I has none and no header). */
 tcpwm__dx tcpwm__erspan_read(tcpwm_cursor *c, tcpwm__next type, bool has_seq, tcpwm__erspan *e);
+
+/* An 802.11 data frame without FCS, as Aruba access points send their
+ * clients' frames to the controller in GRE: its header and the LLC/SNAP
+ * header after it, read to the EtherType of what the frame carries. */
+tcpwm__dx tcpwm__wlan_read(tcpwm_cursor *c, uint16_t *type);
 
 /* VXLAN (RFC 7348 5): the VNI; an Ethernet frame follows. */
 tcpwm__dx tcpwm__vxlan_read(tcpwm_cursor *c, uint32_t *vni);

@@ -199,8 +199,13 @@ static void parse_option(uint8_t kind, tcpwm_cursor *b, tcpwm_segment *s)
 
 /* RFC 9293 3.2: EOL and NOP are single bytes; every other option is kind,
  * length (counting kind and length), data. A length that cannot be right
- * leaves the rest unparseable: flag it and stop. */
-static void parse_options(tcpwm_cursor *c, tcpwm_segment *s)
+ * leaves the rest unparseable: flag it and stop. `c` holds the options
+ * captured; `missing` is how many more the data offset says there are,
+ * beyond the capture (0 when all were captured). An option that runs into
+ * those is cut, not bad: parsing stops there and the segment says its
+ * options were not all seen (semantics.md 1) -- unless an EOL was
+ * captured first, after which there is only padding. */
+static void parse_options(tcpwm_cursor *c, size_t missing, tcpwm_segment *s)
 {
     while (c->left > 0) {
         uint8_t kind = cur_be8(c);
@@ -208,14 +213,24 @@ static void parse_options(tcpwm_cursor *c, tcpwm_segment *s)
             return;
         if (kind == OPT_NOP)
             continue;
+        if (c->left == 0 && missing > 0)
+            break; /* the length byte was not captured */
         uint8_t len = cur_be8(c);
-        if (c->bad || len < 2 || (size_t)len - 2 > c->left) {
+        if (c->bad || len < 2) {
+            s->opt_bad = true;
+            return;
+        }
+        if ((size_t)len - 2 > c->left) {
+            if ((size_t)len - 2 - c->left <= missing)
+                break; /* ends in the bytes not captured */
             s->opt_bad = true;
             return;
         }
         tcpwm_cursor body = cur_sub(c, (size_t)len - 2);
         parse_option(kind, &body, s);
     }
+    if (missing > 0)
+        s->opt_cut = true;
 }
 
 /* RFC 7323 appendix A: the layout almost every segment of a connection
@@ -261,11 +276,18 @@ static tcpwm_decode_status decode_tcp(decoder *d, size_t ip_len)
     if (hlen < TCP_MIN_HDR || hlen > ip_len)
         return fail(d, TCPWM_DE_BAD_TCP_DATA_OFFSET);
 
-    tcpwm_cursor opts = cur_sub(c, hlen - TCP_MIN_HDR);
-    if (opts.bad)
-        return fail(d, TCPWM_DE_TRUNCATED_TCP);
-    if (!parse_aligned_timestamp(&opts, s))
-        parse_options(&opts, s);
+    /* The header fits in the IP payload, which is bounded by what the
+     * link carried (ip_length), so options that were not all captured were
+     * on the wire and the capture cut them: a snap length, or a mirror
+     * session inside a tunnel (inner_ip_length). As Wireshark does, the
+     * fixed header is analyzed; the options are read as far as they were
+     * captured and the rest are unknown (seg->opt_cut; semantics.md 1,
+     * and 5 for what that means for the window scale of a SYN). */
+    size_t optlen = hlen - TCP_MIN_HDR;
+    size_t missing = optlen > c->left ? optlen - c->left : 0;
+    tcpwm_cursor opts = cur_sub(c, optlen - missing);
+    if (missing > 0 || !parse_aligned_timestamp(&opts, s))
+        parse_options(&opts, missing, s);
 
     /* From the IP header, not the capture: a snap length cuts payloads. */
     s->payload_len = clamp_u32(ip_len - hlen);
@@ -726,10 +748,31 @@ static tcpwm_decode_status decode_nflog(decoder *d)
     }
 }
 
-/* LINKTYPE_IPOIB (242): RFC 4391 6's 4-byte encapsulation header, a
- * protocol type (an EtherType), then 2 reserved bytes. */
+/* LINKTYPE_IPOIB (242) comes in two forms; the first byte tells which.
+ *  - RFC 4391 6's 4-byte encapsulation header alone: a protocol type (an
+ *    EtherType: at least 0x0600, and 0x0800 / 0x86DD for IP), then 2
+ *    reserved bytes.
+ *  - The same 4 bytes after a 40-byte pseudo-header, the form the link
+ *    type was registered for (by Oracle, for Solaris) and the only one
+ *    tcpdump (print-ipoib.c: a 44-byte header, EtherType at offset 40) and
+ *    Wireshark 4.0 (packet-ipoib.c, for WTAP_ENCAP_IP_OVER_IB_PCAP) read:
+ *    either the InfiniBand Global Route Header (IBA 1.2.1 vol. 1 8.3; its
+ *    first field, IPVer, is 6), or, when the packet had none, zeros and
+ *    then the destination address (flags and QPN, 16-byte GID) in bytes
+ *    20-39 -- Wireshark takes a first 16 bits of 0 as "no GRH".
+ * So a first byte of 0x00 (no EtherType is below 0x0600) or 0x6_ (IPVer
+ * 6; the EtherTypes 0x6000-0x6FFF are DEC's and Ethernet bridging, never
+ * carried over IPoIB, which carries IP and ARP only) means the
+ * pseudo-header; anything else is the protocol type itself. */
+#define IPOIB_PSEUDO_HDR 40
+
 static tcpwm_decode_status decode_ipoib(decoder *d)
 {
+    if (d->c.left == 0)
+        return fail(d, TCPWM_DE_TRUNCATED_LINK);
+    uint8_t first = cur_peek8(&d->c, 0);
+    if (first == 0 || first >> 4 == 6)
+        cur_skip(&d->c, IPOIB_PSEUDO_HDR);
     uint16_t type = cur_be16(&d->c);
     cur_skip(&d->c, 2);
     if (d->c.bad)
@@ -760,6 +803,19 @@ static tcpwm_decode_status decap_fail(decoder *d, tcpwm__dx r)
 
 static tcpwm_decode_status decode_erspan(decoder *d, tcpwm__next type, bool has_seq);
 
+/* An 802.11 data frame in Aruba's GRE (decap.h): what its LLC/SNAP
+ * header names follows, read as an EtherType is after Ethernet. Like an
+ * Ethernet frame inside GRE 0x6558, it is the inner frame's link layer,
+ * not one more encapsulation header. */
+static tcpwm_decode_status decode_wlan(decoder *d)
+{
+    uint16_t type = 0;
+    tcpwm__dx r = tcpwm__wlan_read(&d->c, &type);
+    if (r != TCPWM__DX_OK)
+        return decap_fail(d, r);
+    return decode_ethertype(d, type);
+}
+
 /* Whatever a tunnel header says follows it. */
 static tcpwm_decode_status decode_next(decoder *d, tcpwm__next next, bool has_seq)
 {
@@ -777,6 +833,8 @@ static tcpwm_decode_status decode_next(decoder *d, tcpwm__next next, bool has_se
     case TCPWM__NEXT_ERSPAN2:
     case TCPWM__NEXT_ERSPAN3:
         return decode_erspan(d, next, has_seq);
+    case TCPWM__NEXT_WLAN:
+        return decode_wlan(d);
     default:
         return TCPWM_DECODE_NOT_TCP;
     }

@@ -5,6 +5,12 @@
 
 /* RFC 7323 section 2.3: a shift above 14 is treated as 14. */
 #define MAX_WSCALE 14u
+/* A side's `wscale` when its SYN's options were cut by the capture before
+ * a window-scale option showed up (seg->opt_cut): it may have carried one,
+ * of a shift nobody saw. Above any real (capped) shift. With TCPWM__H_WSCALE
+ * set, so that a peer SYN without the option still settles the question
+ * (docs/semantics.md 5). */
+#define WSCALE_UNSEEN 0xffu
 /* Holes more than this far below `next` are forgotten: 2^30 is the
  * largest window TCP can advertise (RFC 7323 2.3), so no retransmission
  * can reach further back, and it keeps every hole well inside the 2^31
@@ -148,11 +154,15 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
     const tcpwm__half *peer = &f->half[dir ^ 1u];
     bool fin = (s->flags & TCPWM_FIN) != 0;
     /* RFC 7323 2.2: scaling is in force only if both SYNs carried the
-     * option; without the handshake we cannot know the shift. */
+     * option; without the handshake we cannot know the shift. Nor when
+     * one SYN's options were cut (it may have carried the option, value
+     * unseen) and the other's carried it; if the other's did not, no
+     * scaling whatever the cut SYN had. */
     bool known = (h->flags & TCPWM__H_SYN) && (peer->flags & TCPWM__H_SYN);
-    unsigned shift = 0;
-    if (known && (h->flags & TCPWM__H_WSCALE) && (peer->flags & TCPWM__H_WSCALE))
-        shift = h->wscale;
+    bool scaled = known && (h->flags & TCPWM__H_WSCALE) && (peer->flags & TCPWM__H_WSCALE);
+    if (scaled && (h->wscale == WSCALE_UNSEEN || peer->wscale == WSCALE_UNSEEN))
+        known = scaled = false;
+    unsigned shift = scaled ? h->wscale : 0;
     uint32_t win = (uint32_t)s->window << shift;
     uint32_t edge = s->ack + win;
 
@@ -202,12 +212,21 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir,
     tcpwm__half *h = &f->half[dir];
     uint8_t fl = s->flags;
 
-    if ((fl & TCPWM_SYN) && !(h->flags & TCPWM__H_SYN)) {
+    /* The side's first SYN; or a copy of it (same sequence number) that
+     * shows options its first capture cut. */
+    bool first_syn = !(h->flags & TCPWM__H_SYN);
+    if ((fl & TCPWM_SYN) &&
+        (first_syn || (h->wscale == WSCALE_UNSEEN && s->seq == h->syn_seq && !s->opt_cut))) {
         h->flags |= TCPWM__H_SYN;
+        h->flags &= (uint8_t)~TCPWM__H_WSCALE;
+        h->wscale = 0;
         h->syn_seq = s->seq;
         if (s->opt_present & TCPWM_OPT_WSCALE) {
             h->flags |= TCPWM__H_WSCALE;
             h->wscale = (uint8_t)(s->wscale > MAX_WSCALE ? MAX_WSCALE : s->wscale);
+        } else if (s->opt_cut) {
+            h->flags |= TCPWM__H_WSCALE;
+            h->wscale = WSCALE_UNSEEN;
         }
     }
     if (fl & TCPWM_RST)

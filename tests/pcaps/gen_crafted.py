@@ -244,12 +244,14 @@ class Link:
     """How IP packets are framed on one link type."""
 
     def __init__(self, kind="eth", tags=(), null_af6=30, null_big=False, wrap=None, pfc=False,
-                 big=False):
+                 big=False, grh=False):
         self.kind = kind
+        self.grh = grh            # ipoib_pseudo: the pseudo-header holds a GRH
         self.wrap = wrap          # kind "wrap": fn(ip packet, to_server) -> Ethernet frame
         self.pfc = pfc            # ppp: 1-byte protocol field (RFC 1661 6.5)
         self.big = big            # nflog: TLVs from a big-endian host
-        self.linktype = LINKTYPE["eth" if kind in ("pppoe", "wrap") else kind]
+        self.linktype = LINKTYPE["eth" if kind in ("pppoe", "wrap") else
+                                 "ipoib" if kind == "ipoib_pseudo" else kind]
         self.tags = tuple(tags)
         self.null_af6 = null_af6
         self.null_big = null_big
@@ -305,6 +307,20 @@ class Link:
         if k == "ipoib":
             # RFC 4391 6: protocol type, then 2 reserved bytes
             return struct.pack("!HH", ET_IP4 if fam == 4 else ET_IP6, 0) + pkt
+        if k == "ipoib_pseudo":
+            # The 40-byte pseudo-header tcpdump and Wireshark read before RFC 4391's
+            # 4 bytes on this link type: the InfiniBand GRH (IBA 1.2.1 vol. 1 8.3:
+            # IPVer 6, traffic class, flow label; payload length, next header 0x1B,
+            # hop limit; source and destination GID), or without one 20 zero bytes
+            # and the destination address (connected-mode flag + QPN, GID).
+            dgid = bytes.fromhex("fe800000000000000002c90300000002" if to_server else
+                                 "fe800000000000000002c90300000001")
+            if self.grh:
+                sgid = dgid[:-1] + bytes([3 - dgid[-1]])
+                hdr = struct.pack("!IHBB", 6 << 28, len(pkt) + 4, 0x1B, 1) + sgid + dgid
+            else:
+                hdr = b"\0" * 20 + struct.pack("!I", 0x80000048) + dgid
+            return hdr + struct.pack("!HH", ET_IP4 if fam == 4 else ET_IP6, 0) + pkt
         raise ValueError(k)
 
 
@@ -1541,6 +1557,15 @@ def link_ipoib():
     return link_case("link_ipoib", Link("ipoib"), doc="LINKTYPE_IPOIB (242), RFC 4391 6")
 
 
+@case
+def link_ipoib_pseudo():
+    return link_case("link_ipoib_pseudo", None, pairs=[
+        (Link("ipoib_pseudo"), C4, S4),            # no GRH: zeros, destination address
+        (Link("ipoib_pseudo", grh=True), C6, S6),  # a GRH (first byte 0x60)
+    ], doc="LINKTYPE_IPOIB (242) with the 40-byte pseudo-header (1), as tcpdump's and "
+           "Wireshark's readers expect it, without and with a GRH")
+
+
 # --- 1 tunnels and labels ------------------------------------------------------------
 # Each wrapper puts a clean connection's IP packets inside an encapsulation, header
 # fields as the RFC lays them out, outer addresses swapped with the direction (the
@@ -1616,6 +1641,31 @@ def w_gre_teb(key):
     def wrap(pkt, to_server):
         inner = eth_of(pkt, tags=[(ET_VLAN, 30)])         # 0x6558: a whole Ethernet frame
         return outer_eth(outer_ip(False, to_server, 47, gre_hdr(0x6558, key, None, False, inner)))
+    return wrap
+
+
+def w_aruba(proto, qos):
+    """Aruba's GRE (protocol 0x8200-0x8370, one per radio or virtual AP): the
+    client's 802.11 data frame without FCS, as the access point sends it to its
+    controller and the controller back (IEEE 802.11-2020 9.3.2.1): frame
+    control (QoS data 0x88 or data 0x08; To DS up, From DS down), duration,
+    three addresses, sequence control, QoS control for QoS data; then LLC/SNAP
+    (AA AA 03, RFC 1042 OUI 000000) and the EtherType."""
+    counter = [0]
+    bssid = bytes.fromhex("020000aaaa01")
+    def wrap(pkt, to_server):
+        counter[0] += 1
+        fc0 = 0x88 if qos else 0x08
+        if to_server:           # To DS: BSSID, source (client), destination
+            fc1, a1, a2, a3 = 0x01, bssid, MAC_C, MAC_S
+        else:                   # From DS: destination (client), BSSID, source
+            fc1, a1, a2, a3 = 0x02, MAC_C, bssid, MAC_S
+        w = struct.pack("<BBH", fc0, fc1, 0) + a1 + a2 + a3 + struct.pack("<H", counter[0] << 4)
+        if qos:
+            w += struct.pack("<H", 0)
+        et = ET_IP4 if ip_family(pkt) == 4 else ET_IP6
+        w += b"\xaa\xaa\x03\x00\x00\x00" + struct.pack("!H", et) + pkt
+        return outer_eth(outer_ip(False, to_server, 47, gre_hdr(proto, payload=w)))
     return wrap
 
 
@@ -1723,6 +1773,15 @@ def tun_gre():
         (wrapped(w_gre(key=8, v6=True)), C6, S6),                # over IPv6, IPv6 inside
         (wrapped(w_gre_teb(9)), C4, S4),                         # 0x6558 + a VLAN tag
     ], {"gre": 40}, "GRE: plain, checksum+key+sequence, over IPv6, Ethernet bridging")
+
+
+@case
+def tun_aruba():
+    return encap_case("tun_aruba", [
+        (wrapped(w_aruba(0x8200, qos=True)), C4, S4),   # QoS data, the shared capture's kind
+        (wrapped(w_aruba(0x8370, qos=False)), C6, S6),  # plain data, the last Aruba type
+    ], {"gre": 20}, "Aruba's GRE: 802.11 data frames with LLC/SNAP, counted as GRE (the "
+       "802.11 header is the inner frame's link layer, as Ethernet is in GRE 0x6558)")
 
 
 @case
@@ -1928,6 +1987,40 @@ def qinq_mirror():
     return mirror_case("qinq_mirror", [(ET_QINQ, 300), (ET_VLAN, 10)],
                        [(ET_QINQ, 301), (ET_VLAN, 10)],
                        "one connection mirrored with outer VLAN 300 and 301, inner 10")
+
+
+@case
+def syn_options_cut():
+    # eth 14 + IPv4 20 + TCP 20 + 12 bytes of options: a Linux SYN's MSS, SACK
+    # permitted and the first 6 bytes of its timestamps; its NOP and window
+    # scale are beyond the cut. Later frames lose payload only.
+    cap = Capture(snaplen=66)
+    k = Case("syn_options_cut", cap,
+             "SYNs whose options the snap length cut: analyzed (1), window scale unknown "
+             "only when the other SYN carried the option (5)")
+    def syn_ack_opts(ws):     # short enough to be captured whole
+        return tcp_opts(("nop",), ("ws", ws), ("mss", 1460)) if ws is not None else \
+            tcp_opts(("mss", 1460))
+    for i, ws_s in enumerate([7, None]):
+        f = Flow(cap, ETH, C4, S4, cport=40001 + i, cwin=1000, swin=2000)
+        t = 100 * i
+        f.c(ms(t), 0, 0, "S", win=64240, opts=syn_opts(7, ts=1))  # 1: cut, still TCP
+        f.s(ms(t + 1), 0, 1, "SA", win=65160, opts=syn_ack_opts(ws_s))
+        f.c(ms(t + 2), 1, 1, "A")
+        f.c(ms(t + 3), 1, 1, "PA", 100)
+        f.s(ms(t + 4), 1, 101, "A")
+        f.c(ms(t + 5), 101, 1, "PA", 100)
+    x = k.test(Expect())
+    x["packets"] = 12
+    x["tcp_packets"] = 12                # 1: the cut SYNs are TCP
+    x["global_tcp_packets"] = 0
+    x["scale_unknown"] = 4               # 5: the first flow's 4 packets after the SYNs
+    x["conn_opened"] = 2
+    x["conn_closed"] = 0
+    x["active"] = 2
+    x["current_window"] = 1000           # 5: second flow, no scaling (its SYN-ACK had none)
+    x.decode = {}                        # 1: no truncated_tcp
+    return k
 
 
 # --- 1 lengths -------------------------------------------------------------------
@@ -2331,10 +2424,12 @@ def bad_truncated_tcp():
     f1 = frame4(good_tcp4(n=100))
     f2 = frame4(good_tcp4(opts=tcp_opts(("ts", 1, 2)), n=100))   # 32-byte header
     f3 = frame6(good_tcp6(n=100))
-    return bad_case("bad_truncated_tcp", "captures ending in the TCP header or its options",
+    # Only the fixed 20 bytes count: a capture ending in the options after
+    # them is analyzed, its options as far as captured (1; syn_options_cut).
+    return bad_case("bad_truncated_tcp", "captures ending in the fixed 20-byte TCP header",
                     "truncated_tcp", [
                         (f1, 14 + 20 + 10, len(f1)),
-                        (f2, 14 + 20 + 24, len(f2)),
+                        (f2, 14 + 20 + 19, len(f2)),
                         (f3, 14 + 40 + 19, len(f3)),
                     ])
 

@@ -360,14 +360,24 @@ static tcpwm_segment expect_tcp_len(const frame *f, int dlt, size_t caplen, size
 
 #define EXPECT_TCP(f, dlt, plen) expect_tcp_len((f), (dlt), (f)->n, (f)->n, (plen), __LINE__)
 
-/* Every caplen below the full frame must fail with the reason of the layer
- * it ends in: ends[i] is where layer i ends, reasons[i] its error. The full
- * frame must decode (it carries no payload). */
+/* Every caplen below the end of the last layer must fail with the reason
+ * of the layer it ends in: ends[i] is where layer i ends, reasons[i] its
+ * error; the last layer is the fixed 20-byte TCP header. A caplen past it
+ * ends in the TCP options, which the capture cut: the segment decodes,
+ * saying so (semantics.md 1). The full frame must decode (it carries no
+ * payload). */
 static void sweep(const frame *f, int dlt, const size_t *ends, const tcpwm_decode_error *reasons,
                   size_t layers)
 {
     size_t layer = 0;
-    for (size_t cap = 0; cap < f->n; cap++) {
+    for (size_t cap = ends[layers - 1]; cap < f->n; cap++) {
+        tcpwm_segment s = {0};
+        tcpwm_decode_error e;
+        CHECK_EQ_U64(run_len(f, dlt, cap, f->n, &s, &e), TCPWM_DECODE_TCP);
+        CHECK(s.opt_cut);
+        CHECK(!s.opt_bad);
+    }
+    for (size_t cap = 0; cap < ends[layers - 1]; cap++) {
         while (layer < layers && cap >= ends[layer])
             layer++;
         tcpwm_segment s = {0};
@@ -383,6 +393,7 @@ static void sweep(const frame *f, int dlt, const size_t *ends, const tcpwm_decod
     tcpwm_segment s = {0};
     tcpwm_decode_error e;
     CHECK_EQ_U64(run(f, dlt, &s, &e), TCPWM_DECODE_TCP);
+    CHECK(!s.opt_cut);
 }
 
 /* ---- Tests -------------------------------------------------------------- */
@@ -1044,13 +1055,14 @@ static void test_tcp_data_offset(void)
     set8(&f, f.tcp + 12, 0xf0);
     put_fill(&f, 0, 40);
     EXPECT_ERROR(&f, TCPWM_DLT_IPV6, TCPWM_DE_BAD_TCP_DATA_OFFSET);
-    /* Options on the wire but cut by the snap length: truncated. */
+    /* Options on the wire but cut by the snap length: the segment is
+     * read, the cut option is not, and the segment says so. */
     build(&f, TCPWM_DLT_IPV6, 6, mss, 4, 0);
     {
-        tcpwm_segment s_ = {0};
-        tcpwm_decode_error e_;
-        CHECK_EQ_U64(run_len(&f, TCPWM_DLT_IPV6, f.n - 1, f.n, &s_, &e_), TCPWM_DECODE_ERROR);
-        CHECK_STREQ(label(e_), label(TCPWM_DE_TRUNCATED_TCP));
+        tcpwm_segment s_ = expect_tcp_len(&f, TCPWM_DLT_IPV6, f.n - 1, f.n, 0, __LINE__);
+        CHECK(s_.opt_cut);
+        CHECK(!s_.opt_bad);
+        CHECK_EQ_U64(s_.opt_present, 0);
     }
     /* The same frame one byte short on the wire: the IP length is cut to
      * what the link carried, and the header no longer fits in it. */
@@ -1209,6 +1221,82 @@ static void test_options_bad(void)
     CHECK_EQ_U64(s.opt_present, 0);
 }
 
+/* A SYN whose options the capture cut (semantics.md 1): the options
+ * captured whole are read, the segment says the rest are unknown. */
+static void test_options_cut(void)
+{
+    /* MSS (4), SACK permitted (2), timestamps (10), NOP, window scale 7. */
+    static const uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+                                    0, 1, 0,    0,    0, 0, 1, 3,  3, 7};
+    frame f;
+    start(&f);
+    ipv4(&f, 6, 0);
+    tcp(&f, TCPWM_SYN, syn, sizeof syn);
+    finish(&f);
+    for (size_t have = 0; have <= sizeof syn; have++) {
+        tcpwm_segment s = expect_tcp_len(&f, TCPWM_DLT_RAW, f.tcp + 20 + have, f.n, 0, __LINE__);
+        unsigned want = (have >= 4 ? TCPWM_OPT_MSS : 0) | (have >= 6 ? TCPWM_OPT_SACK_PERM : 0) |
+                        (have >= 16 ? TCPWM_OPT_TS : 0) | (have >= 20 ? TCPWM_OPT_WSCALE : 0);
+        CHECK_EQ_U64(s.opt_present, want);
+        CHECK_EQ_U64(s.opt_cut, have < sizeof syn);
+        CHECK(!s.opt_bad);
+        CHECK_EQ_U64(s.flags, TCPWM_SYN);
+    }
+    /* The window scale before the cut is seen. */
+    static const uint8_t ws_first[12] = {1, 3, 3, 9, 2, 4, 0x05, 0xb4, 4, 2, 0, 0};
+    start(&f);
+    ipv4(&f, 6, 0);
+    tcp(&f, TCPWM_SYN, ws_first, sizeof ws_first);
+    finish(&f);
+    {
+        tcpwm_segment s = expect_tcp_len(&f, TCPWM_DLT_RAW, f.tcp + 20 + 6, f.n, 0, __LINE__);
+        CHECK_EQ_U64(s.opt_present, TCPWM_OPT_WSCALE);
+        CHECK_EQ_U64(s.wscale, 9);
+        CHECK(s.opt_cut);
+    }
+    /* An EOL captured before the cut: only padding follows, nothing is
+     * unknown. */
+    static const uint8_t eol[8] = {2, 4, 0x05, 0xb4, 0, 0, 0, 0};
+    start(&f);
+    ipv4(&f, 6, 0);
+    tcp(&f, TCPWM_SYN, eol, sizeof eol);
+    finish(&f);
+    {
+        tcpwm_segment s = expect_tcp_len(&f, TCPWM_DLT_RAW, f.tcp + 20 + 5, f.n, 0, __LINE__);
+        CHECK_EQ_U64(s.opt_present, TCPWM_OPT_MSS);
+        CHECK(!s.opt_cut);
+    }
+    /* A length below 2 before the cut is bad, as in a whole header; so is
+     * one running past the header's end even counting what was not
+     * captured. */
+    static const uint8_t bad[8] = {1, 30, 1, 0, 0, 0, 0, 0};
+    start(&f);
+    ipv4(&f, 6, 0);
+    tcp(&f, TCPWM_SYN, bad, sizeof bad);
+    finish(&f);
+    {
+        tcpwm_segment s = expect_tcp_len(&f, TCPWM_DLT_RAW, f.tcp + 20 + 4, f.n, 0, __LINE__);
+        CHECK(s.opt_bad);
+    }
+    static const uint8_t past[8] = {1, 1, 8, 30, 0, 0, 0, 0};
+    start(&f);
+    ipv4(&f, 6, 0);
+    tcp(&f, TCPWM_SYN, past, sizeof past);
+    finish(&f);
+    {
+        tcpwm_segment s = expect_tcp_len(&f, TCPWM_DLT_RAW, f.tcp + 20 + 4, f.n, 0, __LINE__);
+        CHECK(s.opt_bad);
+        CHECK(!s.opt_cut);
+    }
+    /* The fixed header itself cut: still truncated_tcp. */
+    {
+        tcpwm_segment s = {0};
+        tcpwm_decode_error e;
+        CHECK_EQ_U64(run_len(&f, TCPWM_DLT_RAW, f.tcp + 19, f.n, &s, &e), TCPWM_DECODE_ERROR);
+        CHECK_STREQ(label(e), label(TCPWM_DE_TRUNCATED_TCP));
+    }
+}
+
 /* The brief's case: VLAN + IPv4 options + TCP options, cut at every length. */
 static void test_truncation_sweep(void)
 {
@@ -1223,7 +1311,7 @@ static void test_truncation_sweep(void)
     tcp(&f, TCPWM_SYN, opts, sizeof opts);
     finish(&f);
     CHECK_EQ_U64(f.n, 22 + 28 + 40);
-    const size_t ends[] = {22, 50, 90};
+    const size_t ends[] = {22, 50, 70};
     const tcpwm_decode_error why[] = {TCPWM_DE_TRUNCATED_LINK, TCPWM_DE_TRUNCATED_IP,
                                       TCPWM_DE_TRUNCATED_TCP};
     sweep(&f, TCPWM_DLT_EN10MB, ends, why, 3);
@@ -1237,7 +1325,7 @@ static void test_truncation_sweep(void)
         int ipver = dlt == TCPWM_DLT_IPV6 ? 6 : 4;
         build(&f, dlt, ipver, opts, sizeof opts, 0);
         size_t ip_end = f.ip + (ipver == 4 ? 20 : 40);
-        const size_t e2[] = {f.ip, ip_end, f.n};
+        const size_t e2[] = {f.ip, ip_end, f.tcp + 20};
         if (f.ip == 0) {
             sweep(&f, dlt, e2 + 1, why + 1, 2);
         } else {
@@ -1601,6 +1689,105 @@ static void test_gre(void)
     EXPECT_NOT_TCP(&f, TCPWM_DLT_RAW);
 }
 
+/* An 802.11 data frame header as Aruba tunnels it (decap.c): frame
+ * control, duration, three addresses, sequence control (fragment number
+ * `frag`), Address 4 with To DS and From DS, QoS control (`qos`) and HT
+ * control for QoS subtypes; then LLC/SNAP with the RFC 1042 OUI. */
+static void wlan(frame *f, unsigned fc0, unsigned fc1, unsigned frag, unsigned qos,
+                 unsigned etype)
+{
+    put8(f, fc0);
+    put8(f, fc1);
+    put16(f, 0);
+    put_fill(f, 0x02, 18);
+    put8(f, frag), put8(f, 0x7d);
+    if ((fc1 & 3) == 3)
+        put_fill(f, 0x04, 6);
+    if (fc0 & 0x80) {
+        put8(f, qos), put8(f, 0);
+        if (fc1 & 0x80)
+            put32(f, 0);
+    }
+    put8(f, 0xaa), put8(f, 0xaa), put8(f, 0x03);
+    put8(f, 0), put16(f, 0);
+    put16(f, etype);
+}
+
+static void aruba(frame *f, outer *o, unsigned gre_proto, unsigned fc0, unsigned fc1,
+                  unsigned frag, unsigned qos, int ver)
+{
+    start(f);
+    memset(o, 0, sizeof *o);
+    eth(f, 0x0800);
+    outer_ip(f, o, 4, 47);
+    gre(f, 0, gre_proto, 0);
+    wlan(f, fc0, fc1, frag, qos, ver == 4 ? 0x0800 : 0x86dd);
+    inner_tcp(f, o, ver);
+}
+
+static void test_aruba(void)
+{
+    frame f;
+    outer o;
+    tcpwm_encap_item it[10];
+    uint8_t kinds;
+    /* QoS data to the DS (the shared capture's frames), over IPv4 and
+     * IPv6: one GRE header, no other kind; the context is GRE's alone. */
+    for (int ver = 4; ver <= 6; ver += 2) {
+        aruba(&f, &o, 0x8200, 0x88, 0x01, 0, 0, ver);
+        CHECK_EQ_U64(ITEMS(&f, TCPWM_DLT_EN10MB, it, &kinds), 2);
+        CHECK_EQ_U64(kinds, KIND(GRE));
+        check_outer4(&it[0], 47);
+        CHECK_EQ_U64(it[1].type, TCPWM_EI_GRE);
+    }
+    /* Plain data (subtype 0), from the DS; the last Aruba type; four
+     * addresses with QoS and HT control; a first 802.11 fragment. */
+    aruba(&f, &o, 0x8370, 0x08, 0x02, 0, 0, 4);
+    EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 10);
+    aruba(&f, &o, 0x8210, 0x88, 0x83, 0, 0, 6);
+    EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 10);
+    aruba(&f, &o, 0x8200, 0x88, 0x05, 0, 0, 4);
+    EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 10);
+    /* Not TCP: a protected (encrypted) body, a Null frame (no data), a
+     * later fragment, an A-MSDU, a management frame (type 0), another
+     * LLC than SNAP, a GRE type next to Aruba's (0x8208, 0x8380). */
+    aruba(&f, &o, 0x8200, 0x88, 0x41, 0, 0, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8200, 0xc8, 0x01, 0, 0, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8200, 0x88, 0x01, 1, 0, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8200, 0x88, 0x01, 0, 0x80, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8200, 0x80, 0x01, 0, 0, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8200, 0x88, 0x01, 0, 0, 4);
+    set8(&f, 14 + 20 + 4 + 26, 0x42); /* DSAP 0x42: spanning tree, not SNAP */
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8208, 0x88, 0x01, 0, 0, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    aruba(&f, &o, 0x8380, 0x88, 0x01, 0, 0, 4);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_EN10MB);
+    /* Version 1 is discarded (802.11-2020 9.2.4.1.2). */
+    aruba(&f, &o, 0x8200, 0x89, 0x01, 0, 0, 4);
+    EXPECT_ERROR(&f, TCPWM_DLT_EN10MB, TCPWM_DE_BAD_ENCAP);
+    /* Cut at every byte: Ethernet, outer IPv4, GRE + 802.11 + LLC/SNAP
+     * (4 + 26 + 8), inner IPv4, TCP. */
+    aruba(&f, &o, 0x8200, 0x88, 0x01, 0, 0, 4);
+    {
+        frame g = f;
+        g.n -= 10; /* no payload: sweep() wants the full frame to decode */
+        set16(&g, 14 + 2, (unsigned)(g.n - 14));
+        set16(&g, 14 + 20 + 38 + 2, (unsigned)(g.n - 14 - 20 - 38));
+        const size_t ends[] = {14, 34, 72, 92, 112};
+        const tcpwm_decode_error why[] = {TCPWM_DE_TRUNCATED_LINK, TCPWM_DE_TRUNCATED_IP,
+                                          TCPWM_DE_TRUNCATED_ENCAP, TCPWM_DE_TRUNCATED_IP,
+                                          TCPWM_DE_TRUNCATED_TCP};
+        CHECK_EQ_U64(g.n, 112);
+        sweep(&g, TCPWM_DLT_EN10MB, ends, why, 5);
+    }
+}
+
 static void test_erspan(void)
 {
     frame f;
@@ -1808,6 +1995,59 @@ static void test_mpls(void)
     EXPECT_ERROR(&f, TCPWM_DLT_RAW, TCPWM_DE_ENCAP_TOO_DEEP);
 }
 
+/* IPoIB's 40-byte pseudo-header before RFC 4391's 4 bytes (decode.c):
+ * without a GRH (zeros, then flags + QPN and the destination GID in bytes
+ * 20-39) or with one (IPVer 6 first). */
+static void ipoib_pseudo(frame *f, bool grh, unsigned etype)
+{
+    start(f);
+    if (grh) {
+        put32(f, 0x60000000); /* IPVer 6, traffic class 0, flow label 0 */
+        put16(f, 0);          /* payload length */
+        put8(f, 0x1b);        /* next header: the IBA transport */
+        put8(f, 1);           /* hop limit */
+        put_fill(f, 0xfe, 16); /* source GID */
+    } else {
+        put_fill(f, 0, 20);
+        put32(f, 0x80000550); /* connected-mode flag, QPN 0x550 */
+    }
+    put16(f, 0xfe80);
+    put_fill(f, 0, 13);
+    put8(f, 0x51); /* destination GID fe80::..51 */
+    put16(f, etype);
+    put16(f, 0);
+}
+
+static void test_ipoib_pseudo(void)
+{
+    frame f;
+    outer o = {0};
+    for (int grh = 0; grh <= 1; grh++) {
+        for (int ver = 4; ver <= 6; ver += 2) {
+            ipoib_pseudo(&f, grh, ver == 4 ? 0x0800 : 0x86dd);
+            CHECK_EQ_U64(f.n, 44);
+            inner_tcp(&f, &o, ver);
+            EXPECT_TCP(&f, TCPWM_DLT_IPOIB, 10);
+            /* Cut inside the 44 bytes: the link header is truncated. */
+            for (size_t cap = 1; cap < 44; cap += 7) {
+                tcpwm_segment s = {0};
+                tcpwm_decode_error e;
+                CHECK_EQ_U64(run_len(&f, TCPWM_DLT_IPOIB, cap, f.n, &s, &e), TCPWM_DECODE_ERROR);
+                CHECK_STREQ(label(e), label(TCPWM_DE_TRUNCATED_LINK));
+            }
+        }
+    }
+    /* ARP after the pseudo-header is not TCP. */
+    ipoib_pseudo(&f, false, 0x0806);
+    put_fill(&f, 0, 28);
+    EXPECT_NOT_TCP(&f, TCPWM_DLT_IPOIB);
+    /* The 4-byte form (test_link_types) is not taken for the long one. */
+    start(&f);
+    put16(&f, 0x86dd), put16(&f, 0);
+    inner_tcp(&f, &o, 6);
+    EXPECT_TCP(&f, TCPWM_DLT_IPOIB, 10);
+}
+
 static void test_new_links(void)
 {
     frame f;
@@ -1844,12 +2084,14 @@ static void test_new_links(void)
     EXPECT_NOT_TCP(&f, TCPWM_DLT_NFLOG);
     set16(&f, 4, 2);
     EXPECT_ERROR(&f, TCPWM_DLT_NFLOG, TCPWM_DE_TRUNCATED_LINK);
+    test_ipoib_pseudo();
 }
 
 static void test_tunnels(void)
 {
     test_ipip();
     test_gre();
+    test_aruba();
     test_erspan();
     test_vxlan_geneve();
     test_mpls();
@@ -1879,6 +2121,7 @@ int main(void)
     test_tcp_data_offset();
     test_options_values();
     test_options_bad();
+    test_options_cut();
     test_truncation_sweep();
     test_ip_length_cut_to_link();
     test_segment_reset();

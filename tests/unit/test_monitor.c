@@ -19,7 +19,7 @@ typedef struct pkt {
     uint32_t seq, ack;
     uint16_t win;
     uint32_t len;
-    int wscale; /* -1: no option */
+    int wscale; /* -1: no option; -2: none among the options the capture cut */
 } pkt;
 
 static tcpwm_segment make(int64_t ts, pkt p)
@@ -41,6 +41,7 @@ static tcpwm_segment make(int64_t ts, pkt p)
         s.opt_present = TCPWM_OPT_WSCALE;
         s.wscale = (uint8_t)p.wscale;
     }
+    s.opt_cut = p.wscale == -2;
     return s;
 }
 
@@ -879,9 +880,59 @@ static void test_fragments_split_api(void)
     tcpwm_monitor_free(m);
 }
 
+/* docs/semantics.md 5: a SYN whose options the capture cut may have
+ * carried a window scale nobody saw. */
+static void test_cut_syn_scale(void)
+{
+    tcpwm_result r;
+    /* The peer's SYN carried one: the shift is unknown both ways. */
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    handshake(m, -2, 8);
+    feed(m, 4 * MS, C2S(TCPWM_ACK, 101, 5001, 300, 0), &r);
+    CHECK(r.window_analyzed);
+    CHECK(!r.scale_known);
+    CHECK_EQ_U64(r.window, 300);
+    feed(m, 5 * MS, S2C(TCPWM_ACK, 5001, 101, 400, 0), &r);
+    CHECK(!r.scale_known);
+    CHECK_EQ_U64(r.window, 400);
+    CHECK_EQ_U64(mt->scale_unknown, 3); /* with handshake()'s own ACK */
+    tcpwm_monitor_free(m);
+
+    /* The peer's SYN had none (seen whole): no scaling, whatever the cut
+     * SYN carried (RFC 7323 2.2). The same with the sides swapped. */
+    for (int swap = 0; swap <= 1; swap++) {
+        m = new_monitor(TCPWM_SCOPE_ALL);
+        mt = tcpwm_monitor_metrics(m);
+        handshake(m, swap ? -1 : -2, swap ? -2 : -1);
+        feed(m, 4 * MS, S2C(TCPWM_ACK, 5001, 101, 400, 0), &r);
+        CHECK(r.scale_known);
+        CHECK_EQ_U64(r.window, 400);
+        CHECK_EQ_U64(mt->scale_unknown, 0);
+        tcpwm_monitor_free(m);
+    }
+
+    /* A retransmission of the cut SYN (same sequence number) captured
+     * whole settles it. */
+    m = new_monitor(TCPWM_SCOPE_ALL);
+    pkt syn = C2S(TCPWM_SYN, 100, 0, 65535, 0);
+    syn.wscale = -2;
+    feed(m, 1 * MS, syn, &r);
+    syn.wscale = 7;
+    CHECK(feed(m, 2 * MS, syn, &r) == TCPWM_V_DUPLICATE);
+    pkt synack = S2C(TCPWM_SYN | TCPWM_ACK, 5000, 101, 65535, 0);
+    synack.wscale = 8;
+    feed(m, 3 * MS, synack, &r);
+    feed(m, 4 * MS, C2S(TCPWM_ACK, 101, 5001, 3, 0), &r);
+    CHECK(r.scale_known);
+    CHECK_EQ_U64(r.window, 3u << 7);
+    tcpwm_monitor_free(m);
+}
+
 int main(void)
 {
     test_clean_connection();
+    test_cut_syn_scale();
     test_loss_and_fill();
     test_capture_gap();
     test_keepalive_and_zero_window();

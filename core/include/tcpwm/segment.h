@@ -53,6 +53,8 @@ typedef struct tcpwm_segment {
     uint32_t sack[TCPWM_MAX_SACK_BLOCKS][2]; /* left, right edges */
     uint32_t tsval, tsecr;
     bool opt_bad;         /* an option had a bad length; parsing stopped there */
+    bool opt_cut;         /* the capture ended inside the options: those before the
+                           * cut are kept, any after it are unknown */
     /* Encapsulation (tcpwm/encap.h). Set by the decoder whatever its
      * status, for the kinds crossed before it stopped. */
     uint8_t encap_kinds;  /* 1 << TCPWM_ENCAP_x for each kind crossed */
