@@ -4,6 +4,7 @@
 #include "tcpwm/monitor.h"
 
 #include "endpoint.h"
+#include "http.h"
 #include "options.h"
 
 #define PROG "tcp_window_monitor"
@@ -30,7 +31,12 @@ void help_print(FILE *out)
             "      --timeline           OpenMetrics with one snapshot per stats interval of\n"
             "                           capture time, each stamped with its capture time\n"
             "                           (for promtool tsdb create-blocks-from openmetrics)\n"
-            "\n"
+            "      --flows-json FILE    at the end, the flows still in the table as JSON\n"
+            "                           (the document of the live /flows; with --top N the\n"
+            "                           N with the most loss events); '-' with -o FILE\n"
+            "\n");
+    /* In pieces: C11 compilers need only take 4095-byte literals. */
+    fprintf(out,
             "Live capture:\n"
             "  -i, --interface IFACE    capture IFACE ('any': all interfaces)\n"
             "  -p, --prometheus-port PORT\n"
@@ -44,7 +50,9 @@ void help_print(FILE *out)
             "      --telemetry-path PATH\n"
             "                           where the metrics are served (default %s);\n"
             "                           Prometheus text 0.0.4, or OpenMetrics when the\n"
-            "                           request's Accept header asks for it\n"
+            "                           request's Accept header asks for it. Beside it,\n"
+            "                           /flows?top=N&by=loss: JSON of the N flows (1-%u,\n"
+            "                           default %u) with the most loss events\n"
             "      --snaplen BYTES      bytes kept of each packet, 64-262144 (default %d:\n"
             "                           headers only)\n"
             "  -B, --buffer-size KIB    kernel capture buffer in KiB, 64-2097151 (default\n"
@@ -72,9 +80,9 @@ void help_print(FILE *out)
             "                           metrics, in Prometheus exporter-toolkit's format\n"
             "                           (as node_exporter's); re-read when it changes\n"
             "\n",
-            ENDPOINT_DEFAULT_PORT, OPTIONS_DEFAULT_TELEMETRY_PATH, OPTIONS_DEFAULT_SNAPLEN,
-            OPTIONS_DEFAULT_BUFFER_KIB);
-    /* Two calls: C11 compilers need only take 4095-byte literals. */
+            ENDPOINT_DEFAULT_PORT, OPTIONS_DEFAULT_TELEMETRY_PATH, HTTP_FLOWS_TOP_MAX,
+            HTTP_FLOWS_TOP_DEFAULT, OPTIONS_DEFAULT_SNAPLEN, OPTIONS_DEFAULT_BUFFER_KIB);
+    /* Likewise. */
     fprintf(out,
             "Analysis:\n"
             "      --scope SCOPE        all (replay's default): analyze every TCP packet;\n"
@@ -100,7 +108,8 @@ void help_print(FILE *out)
             "  -v, --verbose            one line per packet with loss or window events\n"
             "  -q, --quiet              no stats lines and no progress bar\n"
             "      --top N              at the end, a table of the N flows with the most\n"
-            "                           loss events (missing + duplicate + out_of_order)\n"
+            "                           loss events (missing + duplicate + out_of_order);\n"
+            "                           with --flows-json, also its N flows\n"
             "  -h, --help               show this help and exit\n"
             "  -V, --version            show the version and exit\n"
             "\n"
