@@ -54,21 +54,11 @@ EXCEPTIONS = {
     # Tunnel headers RFC 2784/7348/8926 say to discard (bad_encapsulation):
     # tshark decodes the TCP inside anyway, we do not analyze it.
     "tun_bad.pcap": "tunnel headers we discard, tshark decodes",
-    "zeek__gre-aruba.pcap": "Aruba's GRE payload: tshark decodes the TCP inside, we do not",
     # Interface 1's timestamps lie beyond 2262 (tshark prints 18446744073204 s):
     # the reader clamps capture times to the int64 nanoseconds of
     # semantics.md, so every RTT on that interface is 0 (no sample); frame
     # 3 acknowledges a frame stamped 46 years later (tshark: a negative RTT).
     "PcapPlusPlus__pcapng-example.pcapng": "timestamps beyond 2262 and going back 46 years",
-    # A SYN whose TCP options are cut by the snap length (caplen 68 of 74):
-    # the decoder refuses a TCP header it cannot read whole (semantics.md
-    # section 2, truncated), tshark analyzes the fixed 20 bytes. The SYN is
-    # then not seen: no ACK RTT on frame 2, no handshake RTT.
-    "zeek__truncated-header.pcap": "SYN with truncated options: we refuse it, tshark reads it",
-    # LINKTYPE_IPOIB frames with a 40-byte pseudo-header before the RFC 4391
-    # header (Linux): core/src/decode.c reads only the 4-byte header and
-    # finds no IP; tshark's dissector knows the longer form.
-    "tcpdump__ipoib.pcap": "IPoIB pseudo-header the decoder does not read (no TCP decoded)",
     # Frame 24 has a SACK option of length 2, no block (RFC 2018 needs one):
     # tshark's dissector throws "Malformed" there and prints no analysis for
     # the frame, though its state took the ACK; we show the RTT sample.
