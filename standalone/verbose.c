@@ -36,9 +36,18 @@ void verbose_time(char out[VERBOSE_TIME_MAX], int64_t ts_ns)
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ns);
 }
 
+/* Wireshark's verdicts (docs/semantics.md 7) get a line too; an ACK RTT
+ * alone does not (nearly every ACK has one), it rides on lines printed
+ * for something else. */
+static bool wireshark_event(const tcpwm_result *r)
+{
+    return r->dup_ack || r->reordered || r->dsack || r->retx != TCPWM_RETX_NONE;
+}
+
 bool verbose_wants(const tcpwm_result *r)
 {
-    return r->analyzed && r->flow != NULL && (r->events & (LOSS_EVENTS | WINDOW_EVENTS)) != 0;
+    return r->analyzed && r->flow != NULL &&
+           ((r->events & (LOSS_EVENTS | WINDOW_EVENTS)) != 0 || wireshark_event(r));
 }
 
 /* Seconds with nanoseconds: "0.000123456s". */
@@ -59,7 +68,7 @@ static void seconds(char *out, size_t n, int64_t ns)
 
 void verbose_event(FILE *f, int64_t ts_ns, const tcpwm_result *r)
 {
-    char line[512], when[VERBOSE_TIME_MAX], flow[FLOWTEXT_MAX], fill[32];
+    char line[640], when[VERBOSE_TIME_MAX], flow[FLOWTEXT_MAX], fill[32];
     size_t at = 0;
     uint32_t ev = r->events;
 
@@ -107,6 +116,24 @@ void verbose_event(FILE *f, int64_t ts_ns, const tcpwm_result *r)
             ADD(" scale=%u", (unsigned)r->scale);
         else
             ADD(" scale=?");
+    }
+    if (r->retx != TCPWM_RETX_NONE) {
+        const char *kind = tcpwm_retx_label(r->retx);
+        ADD(" retransmission=%s", kind ? kind : "?");
+    }
+    if (r->reordered)
+        ADD(" reordered");
+    if (r->dup_ack)
+        ADD(" dup_ack");
+    if (r->dsack)
+        ADD(" dsack");
+    if (r->ack_rtt_ns >= 0) {
+        seconds(fill, sizeof fill, r->ack_rtt_ns);
+        ADD(" ack_rtt=%s", fill);
+    }
+    if (r->handshake_rtt_ns >= 0) {
+        seconds(fill, sizeof fill, r->handshake_rtt_ns);
+        ADD(" handshake_rtt=%s", fill);
     }
 #undef ADD
     fputs(line, f);

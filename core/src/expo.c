@@ -403,6 +403,8 @@ typedef enum fam_kind {
     FK_FRAG_IGNORED, /* counter{reason} over TCPWM_FRAG_IGNORED_MAP */
     FK_GAP,    /* histogram */
     FK_FILL,   /* histogram */
+    FK_RETX,   /* counter{kind} over fast, spurious, other */
+    FK_RTT,    /* histogram of a tcpwm_hist_rtt */
 } fam_kind;
 
 typedef struct family {
@@ -468,6 +470,23 @@ static const family families[] = {
      "Bytes of sequence space skipped by each missing event."},
     {"tcp_monitor_hole_fill_seconds", FK_FILL, TCPWM__OFF(fill),
      "Capture time from a sequence hole opening to its out-of-order fill."},
+    {"tcp_monitor_duplicate_acks", FK_COUNTER, TCPWM__OFF(dup_ack),
+     "Duplicate ACKs, as Wireshark's tcp.analysis.duplicate_ack."},
+    {"tcp_monitor_retransmissions", FK_RETX, TCPWM__OFF(retransmissions),
+     "Retransmitted segments by kind, as Wireshark's tcp.analysis.fast_retransmission, "
+     "spurious_retransmission and the other tcp.analysis.retransmission."},
+    {"tcp_monitor_reordered_segments", FK_COUNTER, TCPWM__OFF(reordered),
+     "Segments arriving out of order, as Wireshark's tcp.analysis.out_of_order."},
+    {"tcp_monitor_dsack", FK_COUNTER, TCPWM__OFF(dsack),
+     "Segments whose SACK option reports a duplicate (D-SACK, RFC 2883)."},
+    {"tcp_monitor_rtt_segments_untracked", FK_COUNTER, TCPWM__OFF(rtt_untracked),
+     "Data segments not remembered for the ACK RTT because a cap was reached."},
+    {"tcp_monitor_ack_rtt_seconds", FK_RTT, TCPWM__OFF(ack_rtt),
+     "Capture time from a data segment to the ACK of its end, as Wireshark's "
+     "tcp.analysis.ack_rtt."},
+    {"tcp_monitor_handshake_rtt_seconds", FK_RTT, TCPWM__OFF(handshake_rtt),
+     "Capture time from a SYN to the ACK completing the handshake, as Wireshark's "
+     "tcp.analysis.initial_rtt."},
 };
 
 /* Label values of the two labelled counters, straight from the maps in the
@@ -479,6 +498,7 @@ static const char *const decode_reasons[] = {TCPWM_DECODE_ERROR_MAP(TCPWM__EXPO_
 static const char *const encap_kinds[] = {TCPWM_ENCAP_MAP(TCPWM__EXPO_LABEL)};
 static const char *const frag_outcomes[] = {TCPWM_FRAG_OUTCOME_MAP(TCPWM__EXPO_LABEL)};
 static const char *const frag_ignored[] = {TCPWM_FRAG_IGNORED_MAP(TCPWM__EXPO_LABEL)};
+static const char *const retx_kinds[TCPWM_RETX_KINDS] = {"fast", "spurious", "other"};
 #undef TCPWM__EXPO_LABEL
 
 static uint64_t u64_at(const tcpwm_metrics *m, size_t off)
@@ -564,10 +584,13 @@ int tcpwm_expo_metrics(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
     /* Bucket bounds as label values, rendered once per document. */
     char gap_le[TCPWM_GAP_BUCKETS][40];
     char fill_le[TCPWM_FILL_BUCKETS][40];
+    char rtt_le[TCPWM_RTT_BUCKETS][40];
     for (size_t j = 0; j < TCPWM_GAP_BUCKETS; j++)
         tcpwm_expo_float(gap_le[j], (double)tcpwm_gap_bounds[j], f);
     for (size_t j = 0; j < TCPWM_FILL_BUCKETS; j++)
         tcpwm_expo_float(fill_le[j], (double)tcpwm_fill_bounds_ns[j] / 1e9, f);
+    for (size_t j = 0; j < TCPWM_RTT_BUCKETS; j++)
+        tcpwm_expo_float(rtt_le[j], (double)tcpwm_rtt_bounds_ns[j] / 1e9, f);
 
     for (size_t k = 0; k < sizeof families / sizeof families[0] && !w.rc; k++) {
         const family *fa = &families[k];
@@ -622,6 +645,19 @@ int tcpwm_expo_metrics(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
                  * 1500000 ns prints as 0.0015, not 0.0015000000000000000312. */
                 put_hist_point(&w, fa->name, h->bucket, fill_le, TCPWM_FILL_BUCKETS, h->inf,
                                (double)h->sum_ns / 1e9, ts_ns ? &ts_ns[i] : NULL);
+            }
+            break;
+        case FK_RETX:
+            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
+            put_labelled(&w, fa, "kind", retx_kinds, TCPWM_RETX_KINDS, snaps, ts_ns, n);
+            break;
+        case FK_RTT:
+            put_meta(&w, fa->name, "", "histogram", fa->help, false);
+            for (size_t i = 0; i < n; i++) {
+                tcpwm_hist_rtt h;
+                memcpy(&h, (const char *)&snaps[i] + fa->off, sizeof h);
+                put_hist_point(&w, fa->name, h.bucket, rtt_le, TCPWM_RTT_BUCKETS, h.inf,
+                               (double)h.sum_ns / 1e9, ts_ns ? &ts_ns[i] : NULL);
             }
             break;
         }

@@ -30,6 +30,16 @@ const int64_t tcpwm_fill_bounds_ns[TCPWM_FILL_BUCKETS] = {
     1 * TCPWM__S,     2500 * TCPWM__MS, 5 * TCPWM__S,    10 * TCPWM__S,
 };
 
+/* The hole-fill bounds with 50 us in front: a LAN round trip is often
+ * below 100 us. */
+const int64_t tcpwm_rtt_bounds_ns[TCPWM_RTT_BUCKETS] = {
+    50 * TCPWM__US,   100 * TCPWM__US,  250 * TCPWM__US, 500 * TCPWM__US,
+    1 * TCPWM__MS,    2500 * TCPWM__US, 5 * TCPWM__MS,   10 * TCPWM__MS,
+    25 * TCPWM__MS,   50 * TCPWM__MS,   100 * TCPWM__MS, 250 * TCPWM__MS,
+    500 * TCPWM__MS,  1 * TCPWM__S,     2500 * TCPWM__MS, 5 * TCPWM__S,
+    10 * TCPWM__S,
+};
+
 void tcpwm_hist_gap_observe(tcpwm_hist_gap *h, uint64_t bytes)
 {
     size_t i = 0;
@@ -65,6 +75,24 @@ void tcpwm_hist_fill_observe(tcpwm_hist_fill *h, int64_t ns)
         h->sum_ns += ns;
 }
 
+void tcpwm_hist_rtt_observe(tcpwm_hist_rtt *h, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    size_t i = 0;
+    while (i < TCPWM_RTT_BUCKETS && ns > tcpwm_rtt_bounds_ns[i])
+        i++;
+    if (i < TCPWM_RTT_BUCKETS)
+        h->bucket[i]++;
+    else
+        h->inf++;
+    h->count++;
+    if (h->sum_ns > 0 && ns > INT64_MAX - h->sum_ns)
+        h->sum_ns = INT64_MAX;
+    else
+        h->sum_ns += ns;
+}
+
 static const char *const evict_labels[TCPWM_EVICT__COUNT] = {
 #define TCPWM__EV_LABEL(name, label) [TCPWM_EVICT_##name] = label,
     TCPWM_EVICT_MAP(TCPWM__EV_LABEL)
@@ -76,4 +104,15 @@ const char *tcpwm_evict_label(tcpwm_evict_reason r)
     if ((int)r < 0 || (int)r >= TCPWM_EVICT__COUNT)
         return NULL;
     return evict_labels[r];
+}
+
+const char *tcpwm_retx_label(tcpwm_retx_kind k)
+{
+    switch (k) {
+    case TCPWM_RETX_FAST: return "fast";
+    case TCPWM_RETX_SPURIOUS: return "spurious";
+    case TCPWM_RETX_OTHER: return "other";
+    case TCPWM_RETX_NONE: break;
+    }
+    return NULL;
 }

@@ -24,6 +24,7 @@ struct tcpwm_monitor {
     tcpwm__hole_pool holes;
     tcpwm__ctxtab ctx; /* encapsulation contexts of the flows in the table */
     tcpwm__reasm reasm; /* fragmented datagrams in progress */
+    tcpwm__wsan_pool wsan; /* outstanding data segments, for the ACK RTT */
     tcpwm__analysis analysis;
     tcpwm_metrics metrics;
     int64_t now_ns;  /* latest capture time seen: the clock never goes back */
@@ -63,6 +64,7 @@ void tcpwm_config_default(tcpwm_config *c)
     c->hash_seed = 0x6a09e667f3bcc908ULL;
     tcpwm_decode_config_default(&c->decode);
     c->max_fragments = TCPWM_DEFAULT_MAX_FRAGMENTS;
+    c->max_rtt_segments = TCPWM_DEFAULT_MAX_RTT_SEGMENTS;
 }
 
 /* A fragment's reassembly context: the VLAN IDs (their count, then both,
@@ -103,10 +105,18 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
         free(m);
         return err;
     }
+    uint32_t rtt_max = cfg->max_rtt_segments ? cfg->max_rtt_segments : TCPWM_DEFAULT_MAX_RTT_SEGMENTS;
+    if (tcpwm__wsan_pool_init(&m->wsan, rtt_max, TCPWM_RTT_SEGMENTS_PER_SIDE) != 0) {
+        tcpwm__reasm_destroy(&m->reasm);
+        tcpwm__table_destroy(&m->table);
+        free(m);
+        return TCPWM_ENOMEM;
+    }
     tcpwm__holes_init(&m->holes, cfg->max_holes_total);
     tcpwm__ctxtab_init(&m->ctx, cfg->hash_seed);
     m->analysis.holes = &m->holes;
     m->analysis.metrics = &m->metrics;
+    m->analysis.wsan_pool = &m->wsan;
     m->analysis.max_holes = cfg->max_holes;
     m->expiry_due = INT64_MAX;
     *out = m;
@@ -121,6 +131,7 @@ void tcpwm_monitor_free(tcpwm_monitor *m)
     tcpwm__holes_destroy(&m->holes);
     tcpwm__ctxtab_destroy(&m->ctx);
     tcpwm__reasm_destroy(&m->reasm);
+    tcpwm__wsan_pool_destroy(&m->wsan);
     free(m);
 }
 
@@ -135,7 +146,8 @@ const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m) { return &m->
 size_t tcpwm_monitor_memory(const tcpwm_monitor *m)
 {
     return sizeof(*m) + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes) +
-           tcpwm__ctxtab_memory(&m->ctx) + tcpwm__reasm_memory(&m->reasm);
+           tcpwm__ctxtab_memory(&m->ctx) + tcpwm__reasm_memory(&m->reasm) +
+           tcpwm__wsan_pool_memory(&m->wsan);
 }
 
 /* The front ends' picture of a flow, endpoint 0 being the initiator. */
@@ -195,6 +207,7 @@ static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
         m->metrics.evicted[why]++;
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
+    tcpwm__wsan_forget(&m->wsan, &f->wsan, i);
     leaving_place(m, i);
     uint16_t encap = f->key.encap;
     tcpwm__table_remove(&m->table, i);
@@ -342,6 +355,8 @@ static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, tcpwm_r
     }
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
+    /* Wireshark starts a new stream here: its analysis starts afresh. */
+    tcpwm__wsan_forget(&m->wsan, &f->wsan, i);
     tcpwm__key k = f->key;
     leaving_place(m, i);
     tcpwm__table_remove(&m->table, i);
@@ -554,7 +569,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     unsigned dir = side ^ f->init_side;
     res->analyzed = true;
     res->dir = (uint8_t)dir;
-    tcpwm__tcp_analyze(&m->analysis, f, dir, s, m->now_ns, res);
+    tcpwm__tcp_analyze(&m->analysis, f, i, dir, s, m->now_ns, res);
 
     if (!f->closed && ((s->flags & TCPWM_RST) ||
                        ((f->half[0].flags & TCPWM__H_FIN) && (f->half[1].flags & TCPWM__H_FIN))))

@@ -206,8 +206,39 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
     a->metrics->current_window = win;
 }
 
-void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir,
-                        const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
+/* Wireshark's analysis (docs/semantics.md 7), at the segment's own
+ * capture time: its rules compare capture times as Wireshark does, not
+ * the monitor's clock, which never goes back. */
+static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_index,
+                              unsigned dir, const tcpwm_segment *s, tcpwm_result *res)
+{
+    tcpwm__wsan_result wr;
+    tcpwm__wsan_observe(a->wsan_pool, &f->wsan, flow_index, dir, s, &wr);
+    tcpwm_metrics *m = a->metrics;
+    res->dup_ack = wr.dup_ack;
+    res->reordered = wr.reordered;
+    res->dsack = wr.dsack;
+    res->retx = wr.retx;
+    res->ack_rtt_ns = wr.ack_rtt_ns;
+    res->handshake_rtt_ns = wr.handshake_rtt_ns;
+    if (wr.dup_ack)
+        m->dup_ack++;
+    if (wr.reordered)
+        m->reordered++;
+    if (wr.dsack)
+        m->dsack++;
+    if (wr.rtt_untracked)
+        m->rtt_untracked++;
+    if (wr.retx != TCPWM_RETX_NONE)
+        m->retransmissions[wr.retx - 1]++;
+    if (wr.ack_rtt_ns >= 0)
+        tcpwm_hist_rtt_observe(&m->ack_rtt, wr.ack_rtt_ns);
+    if (wr.handshake_rtt_ns >= 0)
+        tcpwm_hist_rtt_observe(&m->handshake_rtt, wr.handshake_rtt_ns);
+}
+
+void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_index,
+                        unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
 {
     tcpwm__half *h = &f->half[dir];
     uint8_t fl = s->flags;
@@ -229,6 +260,7 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir,
             h->wscale = WSCALE_UNSEEN;
         }
     }
+    analyze_wireshark(a, f, flow_index, dir, s, res);
     if (fl & TCPWM_RST)
         res->verdict = TCPWM_V_RST;
     else

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "pool.h"
+#include "tcpwm/metrics.h"
 #include "tcpwm/segment.h"
 
 /* Bits of tcpwm__wsan.hflags[d]. */
@@ -99,12 +100,7 @@ void tcpwm__wsan_pool_destroy(tcpwm__wsan_pool *p);
 /* Bytes held: records carved so far and the buckets. */
 size_t tcpwm__wsan_pool_memory(const tcpwm__wsan_pool *p);
 
-typedef enum tcpwm_retx_kind {
-    TCPWM_RETX_NONE = 0,
-    TCPWM_RETX_FAST,     /* tcp.analysis.fast_retransmission */
-    TCPWM_RETX_SPURIOUS, /* tcp.analysis.spurious_retransmission */
-    TCPWM_RETX_OTHER,    /* tcp.analysis.retransmission and neither of the two */
-} tcpwm_retx_kind;
+/* tcpwm_retx_kind: tcpwm/metrics.h (the front ends see it in tcpwm_result). */
 
 typedef struct tcpwm__wsan_result {
     bool dup_ack;             /* tcp.analysis.duplicate_ack */

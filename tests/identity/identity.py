@@ -18,6 +18,22 @@ and, so that both are known to have read the same input, the frames read
 (tshark 4.0 sets tcp.analysis.retransmission on fast and spurious
 retransmissions too, so those two need no term of their own.)
 
+docs/semantics.md section 7 (Wireshark's analysis), on the same run:
+
+    duplicate_acks_total               == frames with tcp.analysis.duplicate_ack
+    retransmissions_total{kind=fast}   == tcp.analysis.fast_retransmission
+    retransmissions_total{kind=spurious} == tcp.analysis.spurious_retransmission
+    retransmissions_total{kind=other}  == tcp.analysis.retransmission minus those two
+    reordered_segments_total           == tcp.analysis.out_of_order
+    dsack_total                        == frames with tcp.options.sack.dsack
+    ack_rtt_seconds_count              == frames with tcp.analysis.ack_rtt,
+    ack_rtt_seconds_sum                   their sum within 1 us per sample
+    handshake_rtt_seconds_count        == streams with tcp.analysis.initial_rtt,
+    handshake_rtt_seconds_sum             their sum within 1 us per stream
+    rtt_segments_untracked_total       == 0 (the pool's caps never reached)
+
+with their own exceptions (ANALYSIS_EXCEPTIONS), under the same rules.
+
 Every .pcap/.pcapng/.cap file under the given folders is checked (a .gz one
 is decompressed into a temporary folder first). A capture named in
 EXCEPTIONS below is still run and its numbers printed, but a difference
@@ -88,6 +104,38 @@ EXCEPTIONS = {
 }
 
 
+# Captures where the section 7 identities legitimately differ: file name
+# -> reason (the same differences as tests/identity/wsan_check.py's
+# EXCEPTIONS, where they reach the monitor; semantics.md 7, "Where tshark
+# differs"). Stale entries fail, as above.
+ANALYSIS_EXCEPTIONS = {
+    # crafted/
+    "vlan_mirror.pcap": "one connection on two VLANs: Wireshark's one stream flags the second "
+    "copies as retransmissions and duplicate ACKs and times one handshake; the rules see two "
+    "clean flows, each with its RTTs (semantics.md 3)",
+    "qinq_mirror.pcap": "one connection on two QinQ VLAN pairs: Wireshark merges the copies into "
+    "one stream (retransmissions, duplicate ACKs, one handshake); two flows for us (semantics.md 3)",
+    "tun_copies.pcap": "one connection plain and in three VXLAN encapsulations: one stream to "
+    "Wireshark (the copies are retransmissions and duplicate ACKs), four flows to us "
+    "(semantics.md 3)",
+    "tun_bad.pcap": "tunnel headers RFC 2784/7348/8926 say to discard: tshark decodes the TCP "
+    "inside and finds duplicate ACKs, we do not analyze it (semantics.md 1; wsan_check.py too)",
+    "tun_mpls.pcap": "the Ethernet pseudowire with a control word: tshark does not decode TCP in "
+    "its 10 frames (20 TCP frames to our 30), so the third connection's RTTs are ours alone",
+    "link_nflog.pcap": "the big-endian NFLOG TLVs: tshark does not decode TCP in those 10 frames "
+    "(20 TCP frames to our 30), so the third connection's RTTs are ours alone",
+    "link_ipoib.pcap": "tshark decodes no TCP in this LINKTYPE_IPOIB capture (RFC 4391 header "
+    "without Linux's pseudo-header), we do: all its RTTs are ours alone",
+    "closed_linger.pcap": "the closed flow leaves after the 60 s linger (semantics.md 3) and its "
+    "analysis state with it; the late ACK at 120 s starts a new flow, while Wireshark's stream "
+    "never ends and calls that ACK a duplicate ACK",
+    # real/
+    "frag-after-router-s128.pcap": "IPv4 fragments cut to 128 bytes: Wireshark analyzes first "
+    "fragments alone (no retransmissions, few ACK RTTs); we reassemble byte ranges and see "
+    "frag-after-router.pcap's analysis (semantics.md 1)",
+}
+
+
 def die(msg):
     sys.stderr.write("identity: %s\n" % msg)
     sys.exit(2)
@@ -99,6 +147,20 @@ METRICS = {
     "tcp_monitor_packet_loss_missing_total": "missing",
     "tcp_monitor_packet_loss_duplicate_total": "duplicate",
     "tcp_monitor_packet_loss_out_of_order_total": "out_of_order",
+}
+# Section 7's families (with their label set): key in counts.
+ANALYSIS_METRICS = {
+    "tcp_monitor_duplicate_acks_total": "dup_ack",
+    'tcp_monitor_retransmissions_total{kind="fast"}': "fast",
+    'tcp_monitor_retransmissions_total{kind="spurious"}': "spurious",
+    'tcp_monitor_retransmissions_total{kind="other"}': "other",
+    "tcp_monitor_reordered_segments_total": "reordered",
+    "tcp_monitor_dsack_total": "dsack",
+    "tcp_monitor_rtt_segments_untracked_total": "untracked",
+    "tcp_monitor_ack_rtt_seconds_count": "ack_rtt_count",
+    "tcp_monitor_ack_rtt_seconds_sum": "ack_rtt_sum",
+    "tcp_monitor_handshake_rtt_seconds_count": "hs_rtt_count",
+    "tcp_monitor_handshake_rtt_seconds_sum": "hs_rtt_sum",
 }
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
 
@@ -123,18 +185,23 @@ def ours(binary, capture):
         lines = p.stderr.decode("utf-8", "replace").strip().splitlines()
         err = "exit %d: %s" % (p.returncode, lines[-1] if lines else "(no message)")
     counts = {v: 0 for v in METRICS.values()}
+    counts.update({v: 0 for v in ANALYSIS_METRICS.values()})
     seen = set()
     frames = None
     for line in p.stdout.decode("utf-8", "replace").splitlines():
         m = SAMPLE.match(line)
         if not m:
             continue
-        if m.group(1) in METRICS:
+        key = m.group(1) + (m.group(2) or "")
+        if key in ANALYSIS_METRICS:
+            counts[ANALYSIS_METRICS[key]] = float(m.group(3))
+            seen.add(key)
+        elif m.group(1) in METRICS:
             counts[METRICS[m.group(1)]] += int(float(m.group(3)))
             seen.add(m.group(1))
         elif m.group(1) == "tcp_monitor_packets_total":
             frames = int(float(m.group(3)))
-    if seen != set(METRICS) or frames is None:
+    if seen != set(METRICS) | set(ANALYSIS_METRICS) or frames is None:
         return None, None, err or "no loss samples in the output"
     return counts, frames, err
 
@@ -148,6 +215,65 @@ FLAGS = (
     "tcp.analysis.fast_retransmission",
     "tcp.analysis.spurious_retransmission",
 )
+
+
+# Section 7's fields, after FLAGS: values, not only presence. With
+# occurrence=a a field of several TCP layers prints "a,b": the first is
+# the frame's own (the outer TCP of a tunnel carrying TCP is not ours).
+ANALYSIS_FIELDS = ("tcp.stream", "tcp.analysis.duplicate_ack", "tcp.options.sack.dsack",
+                   "tcp.analysis.ack_rtt", "tcp.analysis.initial_rtt")
+
+
+def analysis_counts(rows):
+    """Section 7's identities, tshark's side, from frames() rows."""
+    c = {"dup_ack": 0, "fast": 0, "spurious": 0, "other": 0, "reordered": 0, "dsack": 0,
+         "ack_rtt_count": 0, "ack_rtt_sum": 0.0, "hs_rtt_count": 0, "hs_rtt_sum": 0.0}
+    hs = {}
+    for _, _, fl, extra in rows:
+        ex = [(extra[i].split(",")[0] if i < len(extra) else "")
+              for i in range(len(ANALYSIS_FIELDS))]
+        stream, dup, dsack, ack_rtt, init_rtt = ex
+        if fl["tcp.analysis.fast_retransmission"]:
+            c["fast"] += 1
+        elif fl["tcp.analysis.spurious_retransmission"]:
+            c["spurious"] += 1
+        elif fl["tcp.analysis.retransmission"]:
+            c["other"] += 1
+        c["reordered"] += fl["tcp.analysis.out_of_order"]
+        c["dup_ack"] += dup != ""
+        c["dsack"] += dsack != ""
+        if ack_rtt:
+            c["ack_rtt_count"] += 1
+            c["ack_rtt_sum"] += float(ack_rtt)
+        # tshark prints initial_rtt on every frame of a stream from the
+        # handshake on: once per stream, the first value.
+        if init_rtt and stream not in hs:
+            hs[stream] = float(init_rtt)
+    c["hs_rtt_count"] = len(hs)
+    c["hs_rtt_sum"] = sum(hs.values())
+    return c
+
+
+def analysis_same(us, ws):
+    """(agree, text) for section 7's identities."""
+    names = ("dup_ack", "fast", "spurious", "other", "reordered", "dsack")
+    bad = ["%s %d/%d" % (n, us[n], ws[n]) for n in names if int(us[n]) != ws[n]]
+    for n in ("ack_rtt", "hs_rtt"):
+        cnt = int(us[n + "_count"])
+        if cnt != ws[n + "_count"]:
+            bad.append("%s_count %d/%d" % (n, cnt, ws[n + "_count"]))
+        # 1 us per sample, and a little for the decimal printing of sums.
+        elif abs(us[n + "_sum"] - ws[n + "_sum"]) > 1e-6 * cnt + 1e-9 * (cnt + 1):
+            bad.append("%s_sum %.9f/%.9f" % (n, us[n + "_sum"], ws[n + "_sum"]))
+    if us["untracked"]:
+        bad.append("untracked %d" % us["untracked"])
+    text = "analysis " + ("agrees (dup_ack %d, fast %d, spurious %d, other %d, reordered %d, "
+                          "dsack %d, ack_rtt %d, handshake %d)" % (
+                              ws["dup_ack"], ws["fast"], ws["spurious"], ws["other"],
+                              ws["reordered"], ws["dsack"], ws["ack_rtt_count"],
+                              ws["hs_rtt_count"])
+                          if not bad else "differs (tcpwm/wireshark): " + ", ".join(bad))
+    return not bad, text
 
 
 class Tshark:
@@ -182,7 +308,7 @@ class Tshark:
         return rows, p.returncode, (err[-1] if err else "")
 
     def counts(self, capture):
-        rows, rc, err = self.frames(capture)
+        rows, rc, err = self.frames(capture, extra=ANALYSIS_FIELDS)
         lost = sum(1 for r in rows if r[2]["tcp.analysis.lost_segment"])
         retrans = sum(1 for r in rows
                       if r[2]["tcp.analysis.retransmission"] or r[2]["tcp.analysis.out_of_order"])
@@ -192,8 +318,10 @@ class Tshark:
                  if (r[2]["tcp.analysis.fast_retransmission"]
                      or r[2]["tcp.analysis.spurious_retransmission"])
                  and not r[2]["tcp.analysis.retransmission"]]
-        return {"lost": lost, "retrans": retrans, "frames": len(rows), "rc": rc, "err": err,
-                "loose": loose}
+        out = {"lost": lost, "retrans": retrans, "frames": len(rows), "rc": rc, "err": err,
+               "loose": loose}
+        out.update(analysis_counts(rows))
+        return out
 
 
 # ------------------------------------------------------------------- checks
@@ -228,6 +356,8 @@ def check(binary, tshark, name, path):
     if base.endswith(".gz"):
         base = base[:-3]
     reason = EXCEPTIONS.get(base)
+    a_reason = ANALYSIS_EXCEPTIONS.get(base)
+    a_same, a_txt = False, "analysis not compared"
     ws_txt = "wireshark lost=%d retrans|ooo=%d" % (ws["lost"], ws["retrans"])
     if us is None:
         us_txt = "tcpwm refused it (%s)" % err
@@ -240,22 +370,29 @@ def check(binary, tshark, name, path):
         # counts every frame read, TCP or not, as tshark prints a line for each.
         same = (frames == ws["frames"] and us["missing"] == ws["lost"]
                 and us["duplicate"] + us["out_of_order"] == ws["retrans"])
+        a_same, a_txt = analysis_same(us, ws)
+        a_same = a_same and frames == ws["frames"]
         if err or ws["rc"] != 0 or frames != ws["frames"]:
             us_txt += " (%s, %d frames read)" % (err or "exit 0", frames)
             ws_txt += " (%d frames read)" % ws["frames"]
     if ws["rc"] != 0:
         ws_txt += " (tshark exit %d: %s)" % (ws["rc"], ws["err"])
-    text = "%s: %s; %s" % (name, us_txt, ws_txt)
+    text = "%s: %s; %s; %s" % (name, us_txt, ws_txt, a_txt)
     if ws["loose"]:
         # Not a difference between the tools, but the premise of the
         # comparison failing: report it loudly.
         return "fail", "FAIL %s; fast/spurious retransmission without the retransmission flag " \
             "in frames %s" % (text, ws["loose"][:10])
-    if reason is not None:
-        if same:
-            return "fail", "FAIL %s; listed as an exception but agrees: remove it" % text
-        return "skip", "EXCEPTION %s; %s" % (text, reason)
-    return ("pass" if same else "fail"), ("ok   " if same else "FAIL ") + text
+    if reason is not None and same:
+        return "fail", "FAIL %s; listed as an exception but agrees: remove it" % text
+    if a_reason is not None and a_same:
+        return "fail", "FAIL %s; listed as an analysis exception but agrees: remove it" % text
+    if (not same and reason is None) or (not a_same and a_reason is None):
+        return "fail", "FAIL " + text
+    if reason is not None or a_reason is not None:
+        return "skip", "EXCEPTION %s; %s" % (text, "; ".join(
+            r for r in (reason, a_reason) if r is not None))
+    return "pass", "ok   " + text
 
 
 def run_corpus(args):

@@ -27,10 +27,12 @@
 
 #include "capfile.h"
 #include "tcpwm/decode.h"
+#include "tcpwm/monitor.h"
 #include "wsan.h"
 
-#define DEFAULT_MAX_RECORDS (1u << 20)
-#define DEFAULT_MAX_PER_SIDE 16384u
+/* The monitor's caps, so that an untracked segment here is one there. */
+#define DEFAULT_MAX_RECORDS TCPWM_DEFAULT_MAX_RTT_SEGMENTS
+#define DEFAULT_MAX_PER_SIDE TCPWM_RTT_SEGMENTS_PER_SIDE
 
 typedef struct conn {
     uint8_t used;

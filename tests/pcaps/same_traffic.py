@@ -19,6 +19,11 @@ may differ, and why (docs/semantics.md):
     router, underlay and inner interface): each point sees the packets at
     its own times. Captures of one point (one file rewritten: cut by a snap
     length, wrapped in a tunnel) must agree on it too;
+  - for the same reason, between two points, the ACK and handshake RTT
+    histograms and the split of Wireshark's verdicts into reordered and
+    retransmission kinds (semantics 7, rules 3b and 3c compare capture
+    times with 20 ms and the handshake RTT); their sum is the loss
+    counters' duplicate + out_of_order, which must still agree;
   - the flows' identities (the encapsulation is part of the flow key, 3),
     which the exposition does not show.
 
@@ -47,7 +52,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAY_DIFFER = re.compile(r"^tcp_monitor_(tunneled_packets_total|fragments_total|"
                         r"fragments_ignored_total)\{")
-TIMING = re.compile(r"^tcp_monitor_hole_fill_seconds_")
+TIMING = re.compile(r"^(tcp_monitor_hole_fill_seconds_|tcp_monitor_ack_rtt_seconds_|"
+                    r"tcp_monitor_handshake_rtt_seconds_|tcp_monitor_reordered_segments_total|"
+                    r"tcp_monitor_retransmissions_total)")
 
 
 def samples(binary, capture):

@@ -77,6 +77,22 @@ static void known_metrics(tcpwm_metrics *m)
     tcpwm_hist_fill_observe(&m->fill, 1000000000);
     tcpwm_hist_fill_observe(&m->fill, 3000000000);
     tcpwm_hist_fill_observe(&m->fill, 11000000000);
+    m->dup_ack = 31;
+    m->retransmissions[TCPWM_RETX_FAST - 1] = 32;
+    m->retransmissions[TCPWM_RETX_SPURIOUS - 1] = 33;
+    m->retransmissions[TCPWM_RETX_OTHER - 1] = 34;
+    m->reordered = 35;
+    m->dsack = 36;
+    m->rtt_untracked = 37;
+    /* ACK RTT: 50 us exactly (the first bound), 1 ns more, 2 s, 10 s
+     * exactly (the last bound), 12 s. Sum 24000100001 ns. */
+    tcpwm_hist_rtt_observe(&m->ack_rtt, 50000);
+    tcpwm_hist_rtt_observe(&m->ack_rtt, 50001);
+    tcpwm_hist_rtt_observe(&m->ack_rtt, 2000000000);
+    tcpwm_hist_rtt_observe(&m->ack_rtt, 10000000000);
+    tcpwm_hist_rtt_observe(&m->ack_rtt, 12000000000);
+    /* Handshake RTT: 1 ms, on a bound. */
+    tcpwm_hist_rtt_observe(&m->handshake_rtt, 1000000);
 }
 
 /* HELP texts, shared by both expected documents. */
@@ -109,6 +125,19 @@ static void known_metrics(tcpwm_metrics *m)
 #define H_WINDOW "Scaled receive window of the most recently analyzed segment."
 #define H_GAP "Bytes of sequence space skipped by each missing event."
 #define H_FILL "Capture time from a sequence hole opening to its out-of-order fill."
+#define H_DUPACK "Duplicate ACKs, as Wireshark's tcp.analysis.duplicate_ack."
+#define H_RETX                                                                                     \
+    "Retransmitted segments by kind, as Wireshark's tcp.analysis.fast_retransmission, "           \
+    "spurious_retransmission and the other tcp.analysis.retransmission."
+#define H_REORD "Segments arriving out of order, as Wireshark's tcp.analysis.out_of_order."
+#define H_DSACK "Segments whose SACK option reports a duplicate (D-SACK, RFC 2883)."
+#define H_UNTRACKED "Data segments not remembered for the ACK RTT because a cap was reached."
+#define H_ACK_RTT                                                                                  \
+    "Capture time from a data segment to the ACK of its end, as Wireshark's "                     \
+    "tcp.analysis.ack_rtt."
+#define H_HS_RTT                                                                                   \
+    "Capture time from a SYN to the ACK completing the handshake, as Wireshark's "                \
+    "tcp.analysis.initial_rtt."
 
 /* Prometheus text 0.0.4: HELP then TYPE, both naming the sample (x_total);
  * le values shortest-round-trip without ".0"; histogram groups end with
@@ -255,6 +284,67 @@ static const char *const expected_prometheus[] = {
     "tcp_monitor_hole_fill_seconds_bucket{le=\"+Inf\"} 5\n"
     "tcp_monitor_hole_fill_seconds_sum 15.000200001\n"
     "tcp_monitor_hole_fill_seconds_count 5\n",
+    "# HELP tcp_monitor_duplicate_acks_total " H_DUPACK "\n"
+    "# TYPE tcp_monitor_duplicate_acks_total counter\n"
+    "tcp_monitor_duplicate_acks_total 31\n",
+    "# HELP tcp_monitor_retransmissions_total " H_RETX "\n"
+    "# TYPE tcp_monitor_retransmissions_total counter\n"
+    "tcp_monitor_retransmissions_total{kind=\"fast\"} 32\n"
+    "tcp_monitor_retransmissions_total{kind=\"spurious\"} 33\n"
+    "tcp_monitor_retransmissions_total{kind=\"other\"} 34\n",
+    "# HELP tcp_monitor_reordered_segments_total " H_REORD "\n"
+    "# TYPE tcp_monitor_reordered_segments_total counter\n"
+    "tcp_monitor_reordered_segments_total 35\n",
+    "# HELP tcp_monitor_dsack_total " H_DSACK "\n"
+    "# TYPE tcp_monitor_dsack_total counter\n"
+    "tcp_monitor_dsack_total 36\n",
+    "# HELP tcp_monitor_rtt_segments_untracked_total " H_UNTRACKED "\n"
+    "# TYPE tcp_monitor_rtt_segments_untracked_total counter\n"
+    "tcp_monitor_rtt_segments_untracked_total 37\n",
+    "# HELP tcp_monitor_ack_rtt_seconds " H_ACK_RTT "\n"
+    "# TYPE tcp_monitor_ack_rtt_seconds histogram\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"5e-05\"} 1\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.0001\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.00025\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.0005\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.001\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.0025\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.005\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.01\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.025\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.05\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.1\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.25\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.5\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"1\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"2.5\"} 3\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"5\"} 3\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"10\"} 4\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"+Inf\"} 5\n"
+    "tcp_monitor_ack_rtt_seconds_sum 24.000100001\n"
+    "tcp_monitor_ack_rtt_seconds_count 5\n",
+    "# HELP tcp_monitor_handshake_rtt_seconds " H_HS_RTT "\n"
+    "# TYPE tcp_monitor_handshake_rtt_seconds histogram\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"5e-05\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.0001\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.00025\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.0005\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.001\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.0025\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.005\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.01\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.025\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.05\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.1\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.25\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.5\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"1\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"2.5\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"5\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"10\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"+Inf\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_sum 0.001\n"
+    "tcp_monitor_handshake_rtt_seconds_count 1\n",
     NULL,
 };
 
@@ -405,7 +495,70 @@ static const char *const expected_openmetrics[] = {
     "tcp_monitor_hole_fill_seconds_bucket{le=\"10.0\"} 4\n"
     "tcp_monitor_hole_fill_seconds_bucket{le=\"+Inf\"} 5\n"
     "tcp_monitor_hole_fill_seconds_count 5\n"
-    "tcp_monitor_hole_fill_seconds_sum 15.000200001\n"
+    "tcp_monitor_hole_fill_seconds_sum 15.000200001\n",
+    "# TYPE tcp_monitor_duplicate_acks counter\n"
+    "# HELP tcp_monitor_duplicate_acks " H_DUPACK "\n"
+    "tcp_monitor_duplicate_acks_total 31\n",
+    "# TYPE tcp_monitor_retransmissions counter\n"
+    "# HELP tcp_monitor_retransmissions " H_RETX "\n"
+    "tcp_monitor_retransmissions_total{kind=\"fast\"} 32\n"
+    "tcp_monitor_retransmissions_total{kind=\"spurious\"} 33\n"
+    "tcp_monitor_retransmissions_total{kind=\"other\"} 34\n",
+    "# TYPE tcp_monitor_reordered_segments counter\n"
+    "# HELP tcp_monitor_reordered_segments " H_REORD "\n"
+    "tcp_monitor_reordered_segments_total 35\n",
+    "# TYPE tcp_monitor_dsack counter\n"
+    "# HELP tcp_monitor_dsack " H_DSACK "\n"
+    "tcp_monitor_dsack_total 36\n",
+    "# TYPE tcp_monitor_rtt_segments_untracked counter\n"
+    "# HELP tcp_monitor_rtt_segments_untracked " H_UNTRACKED "\n"
+    "tcp_monitor_rtt_segments_untracked_total 37\n",
+    "# TYPE tcp_monitor_ack_rtt_seconds histogram\n"
+    "# UNIT tcp_monitor_ack_rtt_seconds seconds\n"
+    "# HELP tcp_monitor_ack_rtt_seconds " H_ACK_RTT "\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"5e-05\"} 1\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.0001\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.00025\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.0005\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.001\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.0025\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.005\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.01\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.025\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.05\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.1\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.25\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"0.5\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"1.0\"} 2\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"2.5\"} 3\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"5.0\"} 3\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"10.0\"} 4\n"
+    "tcp_monitor_ack_rtt_seconds_bucket{le=\"+Inf\"} 5\n"
+    "tcp_monitor_ack_rtt_seconds_count 5\n"
+    "tcp_monitor_ack_rtt_seconds_sum 24.000100001\n",
+    "# TYPE tcp_monitor_handshake_rtt_seconds histogram\n"
+    "# UNIT tcp_monitor_handshake_rtt_seconds seconds\n"
+    "# HELP tcp_monitor_handshake_rtt_seconds " H_HS_RTT "\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"5e-05\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.0001\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.00025\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.0005\"} 0\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.001\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.0025\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.005\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.01\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.025\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.05\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.1\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.25\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"0.5\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"1.0\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"2.5\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"5.0\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"10.0\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_bucket{le=\"+Inf\"} 1\n"
+    "tcp_monitor_handshake_rtt_seconds_count 1\n"
+    "tcp_monitor_handshake_rtt_seconds_sum 0.001\n",
     "# EOF\n",
     NULL,
 };
@@ -913,9 +1066,10 @@ static void test_snapshots(void)
                      "tcp_monitor_hole_fill_seconds_bucket{le=\"10.0\"} 2 1700000001\n"
                      "tcp_monitor_hole_fill_seconds_bucket{le=\"+Inf\"} 2 1700000001\n"
                      "tcp_monitor_hole_fill_seconds_count 2 1700000001\n"
-                     "tcp_monitor_hole_fill_seconds_sum 7.001 1700000001\n"
-                     "# EOF\n");
+                     "tcp_monitor_hole_fill_seconds_sum 7.001 1700000001\n");
     free(sec);
+    /* The document still ends with the last family's group and # EOF. */
+    CHECK(doc && strlen(doc) >= 6 && strcmp(doc + strlen(doc) - 6, "# EOF\n") == 0);
     free(doc);
 
     /* Text format: same grouping, integer ms, _sum before _count. */

@@ -64,8 +64,28 @@ typedef enum tcpwm_frag_ignored {
  * nanoseconds so that bucketing and sums are exact integers. */
 #define TCPWM_FILL_BUCKETS 16
 
+/* Round-trip times (ACK RTT, handshake RTT): 50 us to 10 s in 1-2.5-5
+ * steps, then +Inf; nanoseconds, like the hole-fill times. */
+#define TCPWM_RTT_BUCKETS 17
+
 extern const uint64_t tcpwm_gap_bounds[TCPWM_GAP_BUCKETS];   /* bytes */
 extern const int64_t tcpwm_fill_bounds_ns[TCPWM_FILL_BUCKETS]; /* ns */
+extern const int64_t tcpwm_rtt_bounds_ns[TCPWM_RTT_BUCKETS];   /* ns */
+
+/* Retransmission kinds (docs/semantics.md 7, rule 3): label values of
+ * tcp_monitor_retransmissions_total{kind}, in the order of the enum
+ * tcpwm_retx_kind less its NONE. */
+#define TCPWM_RETX_KINDS 3
+
+typedef enum tcpwm_retx_kind {
+    TCPWM_RETX_NONE = 0,
+    TCPWM_RETX_FAST,     /* tcp.analysis.fast_retransmission */
+    TCPWM_RETX_SPURIOUS, /* tcp.analysis.spurious_retransmission */
+    TCPWM_RETX_OTHER,    /* tcp.analysis.retransmission and neither of the two */
+} tcpwm_retx_kind;
+
+/* "fast", "spurious", "other"; NULL for NONE or out of range. */
+const char *tcpwm_retx_label(tcpwm_retx_kind k);
 
 typedef struct tcpwm_hist_gap {
     uint64_t bucket[TCPWM_GAP_BUCKETS]; /* non-cumulative counts per bucket */
@@ -81,9 +101,18 @@ typedef struct tcpwm_hist_fill {
     int64_t sum_ns;
 } tcpwm_hist_fill;
 
+typedef struct tcpwm_hist_rtt {
+    uint64_t bucket[TCPWM_RTT_BUCKETS];
+    uint64_t inf;
+    uint64_t count;
+    int64_t sum_ns;
+} tcpwm_hist_rtt;
+
 void tcpwm_hist_gap_observe(tcpwm_hist_gap *h, uint64_t bytes);
 /* Negative durations (capture time going backwards) are observed as 0. */
 void tcpwm_hist_fill_observe(tcpwm_hist_fill *h, int64_t ns);
+/* Negative durations are observed as 0 (the analysis never hands one). */
+void tcpwm_hist_rtt_observe(tcpwm_hist_rtt *h, int64_t ns);
 
 typedef struct tcpwm_metrics {
     /* Counters. */
@@ -108,12 +137,20 @@ typedef struct tcpwm_metrics {
     uint64_t tunneled[TCPWM_ENCAP__COUNT]; /* frames per encapsulation kind crossed */
     uint64_t fragments[TCPWM_FRAG__COUNT]; /* fragmented datagrams, by how they ended */
     uint64_t fragments_ignored[TCPWM_FRAG_IGN__COUNT]; /* single fragments ignored */
+    /* Wireshark's analysis (docs/semantics.md 7). */
+    uint64_t dup_ack;                        /* tcp.analysis.duplicate_ack */
+    uint64_t retransmissions[TCPWM_RETX_KINDS]; /* fast, spurious, other */
+    uint64_t reordered;                      /* tcp.analysis.out_of_order */
+    uint64_t dsack;                          /* tcp.options.sack.dsack */
+    uint64_t rtt_untracked;                  /* data segments the RTT pool could not hold */
     /* Gauges. */
     uint64_t active_connections;
     uint64_t current_window;     /* scaled window of the latest analyzed packet */
     /* Histograms. */
     tcpwm_hist_gap gap;
     tcpwm_hist_fill fill;
+    tcpwm_hist_rtt ack_rtt;       /* tcp.analysis.ack_rtt */
+    tcpwm_hist_rtt handshake_rtt; /* tcp.analysis.initial_rtt */
 } tcpwm_metrics;
 
 #endif

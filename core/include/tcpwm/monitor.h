@@ -30,6 +30,8 @@ typedef struct tcpwm_config {
     tcpwm_decode_config decode; /* tunnel ports, for tcpwm_monitor_frame/_decode */
     uint32_t max_fragments;    /* fragmented datagrams in reassembly at once (0: the default);
                                 * the oldest is evicted beyond it */
+    uint32_t max_rtt_segments; /* outstanding data segments remembered for the ACK RTT, all
+                                * flows (docs/semantics.md 7, "Memory"); 0: the default */
 } tcpwm_config;
 
 #define TCPWM_DEFAULT_MAX_FLOWS (1u << 20)
@@ -38,6 +40,12 @@ typedef struct tcpwm_config {
 #define TCPWM_DEFAULT_LINGER_NS (60 * 1000000000LL)
 /* About 5 MB at most, near Linux's ipfrag_high_thresh (4 MB). */
 #define TCPWM_DEFAULT_MAX_FRAGMENTS 8192u
+/* 16 bytes each: 8.5 MiB at most with the pool's buckets, about 8 bytes
+ * a flow at the default flow cap, which keeps a flow within 256 bytes
+ * (the busiest capture we know needs 998 records). The per-direction cap
+ * is fixed. */
+#define TCPWM_DEFAULT_MAX_RTT_SEGMENTS (1u << 19)
+#define TCPWM_RTT_SEGMENTS_PER_SIDE 16384u
 
 void tcpwm_config_default(tcpwm_config *c);
 
@@ -144,6 +152,13 @@ typedef struct tcpwm_result {
     uint32_t window;        /* scaled window */
     bool window_prev;       /* this direction had an analyzed window before */
     int64_t window_delta;   /* change from that window; 0 without window_prev */
+    /* Wireshark's analysis (docs/semantics.md 7). */
+    bool dup_ack;           /* tcp.analysis.duplicate_ack */
+    bool reordered;         /* tcp.analysis.out_of_order */
+    bool dsack;             /* tcp.options.sack.dsack */
+    tcpwm_retx_kind retx;   /* retransmission kind, or TCPWM_RETX_NONE */
+    int64_t ack_rtt_ns;     /* tcp.analysis.ack_rtt, or -1 */
+    int64_t handshake_rtt_ns; /* tcp.analysis.initial_rtt, or -1 */
     const tcpwm_flow_view *flow; /* valid until the next call; NULL if !analyzed */
 } tcpwm_result;
 
