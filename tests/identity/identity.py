@@ -129,6 +129,38 @@ ANALYSIS_EXCEPTIONS = {
     "closed_linger.pcap": "the closed flow leaves after the 60 s linger (semantics.md 3) and its "
     "analysis state with it; the late ACK at 120 s starts a new flow, while Wireshark's stream "
     "never ends and calls that ACK a duplicate ACK",
+    # The shared corpus: wsan_check.py's exceptions that reach the monitor.
+    "PcapPlusPlus__pcapng-example.pcapng": "interface 1's timestamps lie beyond 2262 and go back "
+    "46 years: capture times are clamped (semantics.md 1), tshark prints them raw",
+    "suricata-verify__bug-1450-04__tls_DER-incomplete-header.pcap": "capture time running "
+    "backwards by years: tshark shows a negative ACK RTT, we give no sample (semantics.md 7)",
+    "suricata-verify__tcp-empty-sack__tcp-opt.pcap": "frame 24's SACK option has no block: "
+    "tshark stops dissecting it as malformed and prints no ACK RTT; we keep the real sample",
+    "suricata-verify__tls-subjectaltname__input.pcap": "frame 158, a SYN-ACK with a new ISN after "
+    "an RST, starts a new stream in Wireshark 4.0; we start one only at a SYN without ACK "
+    "(semantics.md 3), so four later segments are other retransmissions",
+    "tcpdump__ipoib.pcap": "IPoIB frames with Linux's 40-byte pseudo-header: the decoder reads "
+    "RFC 4391's 4-byte header only and finds no TCP, so no handshake RTT",
+    "zeek__gre-aruba.pcap": "Aruba's GRE payload: tshark decodes the TCP inside, we do not",
+    "zeek__truncated-header.pcap": "a SYN whose options the snap length cut: the decoder refuses "
+    "it (semantics.md 2), so its ACK RTT and the handshake RTT are tshark's alone",
+    "zeek__vlan-collisions.pcap": "one connection untagged, on VLAN 42 and on QinQ 10/20: one "
+    "stream to Wireshark (retransmissions, a duplicate ACK, one handshake), three flows to us "
+    "(semantics.md 3)",
+    # The shared corpus, monitor only: the two directions on different
+    # VLANs are two one-way flows (semantics.md 3), one stream to Wireshark.
+    "zeek__gap-data-missing.pcapng": "the directions travel on VLANs 81 and 80: two one-way flows "
+    "to us (semantics.md 3), so no ACK meets the segment it acknowledges; one stream to Wireshark",
+    "suricata-verify__bug-4376__syn_retransmit_with_ts.pcap": "one direction on VLAN 3136, the "
+    "other untagged: two one-way flows to us (semantics.md 3), so no ACK RTT and the kinds "
+    "(which need the peer's ACKs and times) differ; one stream to Wireshark",
+    # <repo>/../shared/pcaps-encap: the directions in different tunnels,
+    # two one-way flows to us (the encapsulation is part of the key,
+    # semantics.md 3), one stream to Wireshark: no ACK meets its segment.
+    "tcpdump__geneve.pcap": "the directions in Geneve VNI 10 and VNI 11: two one-way flows to "
+    "us (semantics.md 3), so no ACK RTT; one stream to Wireshark",
+    "zeek__erspan.pcap": "each direction under its own GRE key (0 one way, 33554432 the other): "
+    "one-way flows to us (semantics.md 3), so no ACK RTT; one stream each to Wireshark",
     # real/
     "frag-after-router-s128.pcap": "IPv4 fragments cut to 128 bytes: Wireshark analyzes first "
     "fragments alone (no retransmissions, few ACK RTTs); we reassemble byte ranges and see "

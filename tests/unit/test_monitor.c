@@ -6,6 +6,7 @@
 #include "check.h"
 #include "tcpwm/monitor.h"
 
+#define US 1000LL
 #define MS 1000000LL
 #define SEC 1000000000LL
 
@@ -286,6 +287,50 @@ static void test_port_reuse_and_close(void)
     CHECK_EQ_U64(mt->conn_closed, 2);
     CHECK_EQ_U64(mt->active_connections, 1);
     CHECK_EQ_U64(mt->zero_window, 0); /* a RST's window is not analyzed */
+    tcpwm_monitor_free(m);
+}
+
+/* Wireshark's analysis wired in (docs/semantics.md 7): the values
+ * follow from rules 2, 6 and 7 on the times below; a SYN reusing the
+ * ports starts the analysis afresh (its handshake is timed again). */
+static void test_wireshark_analysis(void)
+{
+    tcpwm_monitor *m = new_monitor(TCPWM_SCOPE_ALL);
+    tcpwm_result r;
+    const tcpwm_metrics *mt = tcpwm_monitor_metrics(m);
+    CHECK(feed(m, 1 * MS, C2S(TCPWM_SYN, 100, 0, 65535, 0), &r) == TCPWM_V_FIRST);
+    CHECK(r.ack_rtt_ns == -1 && r.handshake_rtt_ns == -1);
+    /* Rule 6: the SYN-ACK's ack 101 is the SYN's end: 1 ms. */
+    feed(m, 2 * MS, S2C(TCPWM_SYN | TCPWM_ACK, 5000, 101, 65535, 0), &r);
+    CHECK(r.ack_rtt_ns == 1 * MS);
+    /* Rule 7: SYN (1 ms) to the first ACK without SYN (3 ms). */
+    feed(m, 3 * MS, C2S(TCPWM_ACK, 101, 5001, 100, 0), &r);
+    CHECK(r.ack_rtt_ns == 1 * MS);
+    CHECK(r.handshake_rtt_ns == 2 * MS);
+    feed(m, 4 * MS, C2S(TCPWM_ACK | TCPWM_PSH, 101, 5001, 100, 500), &r);
+    CHECK(r.retx == TCPWM_RETX_NONE && !r.dup_ack);
+    feed(m, 5500 * US, S2C(TCPWM_ACK, 5001, 601, 200, 0), &r);
+    CHECK(r.ack_rtt_ns == 1500 * US);
+    CHECK(!r.dup_ack);
+    /* Rule 2: same ack, same non-zero window, seq at nextseq, no data. */
+    feed(m, 6 * MS, S2C(TCPWM_ACK, 5001, 601, 200, 0), &r);
+    CHECK(r.dup_ack);
+    CHECK(r.ack_rtt_ns == -1); /* nothing outstanding ends at 601 any more */
+    CHECK_EQ_U64(mt->dup_ack, 1);
+    CHECK_EQ_U64(mt->ack_rtt.count, 3);
+    CHECK(mt->ack_rtt.sum_ns == 3500 * US);
+    CHECK_EQ_U64(mt->ack_rtt.bucket[4], 2); /* le 0.001 */
+    CHECK_EQ_U64(mt->ack_rtt.bucket[5], 1); /* le 0.0025 */
+    CHECK_EQ_U64(mt->handshake_rtt.count, 1);
+    CHECK(mt->handshake_rtt.sum_ns == 2 * MS);
+    /* Port reuse: a new connection, timed again (once per connection). */
+    CHECK(feed(m, 10 * MS, C2S(TCPWM_SYN, 900000, 0, 65535, 0), &r) == TCPWM_V_FIRST);
+    feed(m, 11 * MS, S2C(TCPWM_SYN | TCPWM_ACK, 70000, 900001, 65535, 0), &r);
+    feed(m, 13 * MS, C2S(TCPWM_ACK, 900001, 70001, 100, 0), &r);
+    CHECK(r.handshake_rtt_ns == 3 * MS);
+    CHECK_EQ_U64(mt->handshake_rtt.count, 2);
+    CHECK_EQ_U64(mt->retransmissions[0] + mt->retransmissions[1] + mt->retransmissions[2], 0);
+    CHECK_EQ_U64(mt->rtt_untracked, 0);
     tcpwm_monitor_free(m);
 }
 
@@ -938,6 +983,7 @@ int main(void)
     test_keepalive_and_zero_window();
     test_window_rules();
     test_port_reuse_and_close();
+    test_wireshark_analysis();
     test_expiry_and_cap();
     test_lru_tick();
     test_wraparound_and_hole_cap();
