@@ -127,11 +127,15 @@ void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash)
 {
     uint32_t i = t->buckets[hash & t->mask];
     if (i != TCPWM__NIL) {
-        /* The record's first three lines: key and links, both halves, stats. */
+        /* The whole record: key and links, both halves, stats and the
+         * Wireshark analysis state (flow.h); records are not aligned to
+         * lines, so its last byte may be on a fifth. */
         const char *f = (const char *)tcpwm__table_at(t, i);
         PREFETCH(f);
         PREFETCH(f + 64);
         PREFETCH(f + 128);
+        PREFETCH(f + 192);
+        PREFETCH(f + sizeof(tcpwm__flow) - 1);
     }
 }
 
