@@ -64,7 +64,7 @@ void tcpwm_config_default(tcpwm_config *c)
     c->hash_seed = 0x6a09e667f3bcc908ULL;
     tcpwm_decode_config_default(&c->decode);
     c->max_fragments = TCPWM_DEFAULT_MAX_FRAGMENTS;
-    c->max_rtt_segments = TCPWM_DEFAULT_MAX_RTT_SEGMENTS;
+    c->max_rtt_blocks = TCPWM_DEFAULT_MAX_RTT_BLOCKS;
 }
 
 /* A fragment's reassembly context: the VLAN IDs (their count, then both,
@@ -105,13 +105,8 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
         free(m);
         return err;
     }
-    uint32_t rtt_max = cfg->max_rtt_segments ? cfg->max_rtt_segments : TCPWM_DEFAULT_MAX_RTT_SEGMENTS;
-    if (tcpwm__wsan_pool_init(&m->wsan, rtt_max, TCPWM_RTT_SEGMENTS_PER_SIDE) != 0) {
-        tcpwm__reasm_destroy(&m->reasm);
-        tcpwm__table_destroy(&m->table);
-        free(m);
-        return TCPWM_ENOMEM;
-    }
+    uint32_t rtt_max = cfg->max_rtt_blocks ? cfg->max_rtt_blocks : TCPWM_DEFAULT_MAX_RTT_BLOCKS;
+    tcpwm__wsan_pool_init(&m->wsan, rtt_max, TCPWM_RTT_SEGMENTS_PER_SIDE);
     tcpwm__holes_init(&m->holes, cfg->max_holes_total);
     tcpwm__ctxtab_init(&m->ctx, cfg->hash_seed);
     m->analysis.holes = &m->holes;
@@ -207,7 +202,7 @@ static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
         m->metrics.evicted[why]++;
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
-    tcpwm__wsan_forget(&m->wsan, &f->wsan, i);
+    tcpwm__wsan_forget(&m->wsan, &f->wsan);
     leaving_place(m, i);
     uint16_t encap = f->key.encap;
     tcpwm__table_remove(&m->table, i);
@@ -356,7 +351,7 @@ static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, tcpwm_r
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
     /* Wireshark starts a new stream here: its analysis starts afresh. */
-    tcpwm__wsan_forget(&m->wsan, &f->wsan, i);
+    tcpwm__wsan_forget(&m->wsan, &f->wsan);
     tcpwm__key k = f->key;
     leaving_place(m, i);
     tcpwm__table_remove(&m->table, i);
@@ -569,7 +564,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     unsigned dir = side ^ f->init_side;
     res->analyzed = true;
     res->dir = (uint8_t)dir;
-    tcpwm__tcp_analyze(&m->analysis, f, i, dir, s, m->now_ns, res);
+    tcpwm__tcp_analyze(&m->analysis, f, dir, s, m->now_ns, res);
 
     if (!f->closed && ((s->flags & TCPWM_RST) ||
                        ((f->half[0].flags & TCPWM__H_FIN) && (f->half[1].flags & TCPWM__H_FIN))))

@@ -209,11 +209,10 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
 /* Wireshark's analysis (docs/semantics.md 7), at the segment's own
  * capture time: its rules compare capture times as Wireshark does, not
  * the monitor's clock, which never goes back. */
-static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_index,
-                              unsigned dir, const tcpwm_segment *s, tcpwm_result *res)
+static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, tcpwm_result *res)
 {
     tcpwm__wsan_result wr;
-    tcpwm__wsan_observe(a->wsan_pool, &f->wsan, flow_index, dir, s, &wr);
+    tcpwm__wsan_observe(a->wsan_pool, &f->wsan, dir, s, &wr);
     tcpwm_metrics *m = a->metrics;
     res->dup_ack = wr.dup_ack;
     res->reordered = wr.reordered;
@@ -237,8 +236,7 @@ static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t
         tcpwm_hist_rtt_observe(&m->handshake_rtt, wr.handshake_rtt_ns);
 }
 
-void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_index,
-                        unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
+void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
 {
     tcpwm__half *h = &f->half[dir];
     uint8_t fl = s->flags;
@@ -260,7 +258,9 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_
             h->wscale = WSCALE_UNSEEN;
         }
     }
-    analyze_wireshark(a, f, flow_index, dir, s, res);
+    /* Wireshark's analysis keeps its own state (wsan.h): it runs last, so
+     * that the pool records it needs arrive while the rest is analyzed. */
+    tcpwm__wsan_prefetch(a->wsan_pool, &f->wsan);
     if (fl & TCPWM_RST)
         res->verdict = TCPWM_V_RST;
     else
@@ -277,4 +277,5 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_
         if (fl & TCPWM_FIN)
             h->flags |= TCPWM__H_FIN;
     }
+    analyze_wireshark(a, f, dir, s, res);
 }

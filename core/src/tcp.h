@@ -24,9 +24,7 @@ typedef struct tcpwm__analysis {
 
 /* Analyzes segment s, sent by side `dir` of flow f (0: initiator) at
  * capture time now_ns. Updates the flow, the metrics and res (whose
- * verdict/events/... fields it fills; the caller set the rest).
- * flow_index: f's index in the table, its name in the analysis pool. */
-void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, uint32_t flow_index,
-                        unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res);
+ * verdict/events/... fields it fills; the caller set the rest). */
+void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res);
 
 #endif

@@ -13,7 +13,6 @@
  * tshark treats it. */
 #include "wsan.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "seq.h"
@@ -47,157 +46,151 @@ const char *tcpwm__wsan_retx_label(tcpwm_retx_kind k)
 }
 
 /* ---- The pool of outstanding segments ----------------------------------
- * Each direction with outstanding segments has a list head, found through
- * a hash of (connection id, side), and a circular list of segments sorted
- * by end (equal ends in arrival order), whose tail the head points at: new
- * data appends at the tail, an ACK takes from the front, and only a
- * retransmission ending below the newest segment walks the list. */
-typedef struct seg_rec {
-    uint32_t end;  /* seq + payload + SYN + FIN: the ACK that takes a sample */
-    uint32_t next; /* next record of the circular list */
-    int64_t ns;    /* capture time */
-} seg_rec;
+ * Each direction with outstanding segments has a circular list of blocks,
+ * one cache line each, holding up to four segments in order of end
+ * (equal ends in arrival order); the connection state holds the index of
+ * the newest block (the tail, whose next is the oldest) and the number of
+ * segments. So a packet reaches its list without a lookup, and a
+ * connection with a few segments in flight touches one line: new data
+ * appends at the tail, an ACK takes from the oldest block, and only a
+ * retransmission ending below the newest segment walks the list. Every
+ * block in a list holds at least one segment. */
+#define BLK_SLOTS 4
 
-typedef struct head_rec {
-    uint32_t key;   /* connection id * 2 + side */
-    uint32_t hnext; /* next head in the same bucket */
-    uint32_t tail;  /* newest (highest end) segment */
-    uint32_t count; /* segments in the list */
-} head_rec;
+typedef struct seg_blk {
+    uint32_t next;                 /* the next newer block; the tail's: the oldest */
+    uint8_t first;                 /* slot of the block's oldest segment */
+    uint8_t count;                 /* segments in slots first .. first + count - 1 */
+    uint8_t pad_[2];
+    uint32_t end[BLK_SLOTS];       /* seq + payload + SYN + FIN: the ACK that takes a sample */
+    int64_t ns[BLK_SLOTS];         /* capture times */
+    uint8_t pad2_[8];
+} seg_blk;
 
-_Static_assert(sizeof(seg_rec) == TCPWM__WSAN_RECORD_BYTES, "segment records are 16 bytes");
-_Static_assert(sizeof(head_rec) <= TCPWM__WSAN_RECORD_BYTES, "list heads fit a record");
+_Static_assert(sizeof(seg_blk) == TCPWM__WSAN_RECORD_BYTES, "a block is one cache line");
 
-int tcpwm__wsan_pool_init(tcpwm__wsan_pool *p, uint32_t max_records, uint32_t max_per_side)
+void tcpwm__wsan_pool_init(tcpwm__wsan_pool *p, uint32_t max_blocks, uint32_t max_per_side)
 {
-    if (max_records > UINT32_MAX - 1u)
-        max_records = UINT32_MAX - 1u;
-    uint32_t n = 1024;
-    while (n < max_records / 4u && n < (1u << 30))
-        n <<= 1;
-    p->bucket = malloc((size_t)n * sizeof *p->bucket);
-    if (!p->bucket)
-        return -1;
-    for (uint32_t i = 0; i < n; i++)
-        p->bucket[i] = TCPWM__NIL;
-    p->nbuckets = n;
-    p->max_per_side = max_per_side;
+    if (max_blocks > UINT32_MAX - 1u)
+        max_blocks = UINT32_MAX - 1u;
+    p->max_per_side = max_per_side < UINT16_MAX ? max_per_side : UINT16_MAX;
     p->in_use = 0;
-    tcpwm__pool_init(&p->records, TCPWM__WSAN_RECORD_BYTES, max_records);
-    return 0;
+    tcpwm__pool_init(&p->records, TCPWM__WSAN_RECORD_BYTES, max_blocks);
 }
 
 void tcpwm__wsan_pool_destroy(tcpwm__wsan_pool *p)
 {
     tcpwm__pool_destroy(&p->records);
-    free(p->bucket);
-    p->bucket = NULL;
-    p->nbuckets = 0;
     p->in_use = 0;
 }
 
-size_t tcpwm__wsan_pool_memory(const tcpwm__wsan_pool *p)
-{
-    return tcpwm__pool_memory(&p->records) + (size_t)p->nbuckets * sizeof *p->bucket;
-}
+size_t tcpwm__wsan_pool_memory(const tcpwm__wsan_pool *p) { return tcpwm__pool_memory(&p->records); }
 
-static seg_rec *seg_at(const tcpwm__wsan_pool *p, uint32_t i) { return tcpwm__pool_at(&p->records, i); }
-static head_rec *head_at(const tcpwm__wsan_pool *p, uint32_t i) { return tcpwm__pool_at(&p->records, i); }
+static seg_blk *blk_at(const tcpwm__wsan_pool *p, uint32_t i) { return tcpwm__pool_at(&p->records, i); }
 
-static uint32_t *bucket_of(const tcpwm__wsan_pool *p, uint32_t key)
-{
-    uint32_t h = key * 0x9e3779b1u;
-    h ^= h >> 15;
-    return &p->bucket[h & (p->nbuckets - 1u)];
-}
-
-static uint32_t take_record(tcpwm__wsan_pool *p)
+static uint32_t take_block(tcpwm__wsan_pool *p)
 {
     uint32_t i = tcpwm__pool_alloc(&p->records);
-    if (i != TCPWM__NIL)
+    if (i != TCPWM__NIL) {
         p->in_use++;
+        seg_blk *b = blk_at(p, i);
+        b->first = 0;
+        b->count = 0;
+    }
     return i;
 }
 
-static void give_record(tcpwm__wsan_pool *p, uint32_t i)
+static void give_block(tcpwm__wsan_pool *p, uint32_t i)
 {
     tcpwm__pool_free(&p->records, i);
     p->in_use--;
 }
 
-/* The head of side `side` of connection `id`, or NIL; *link is where it
- * is linked from (for unlinking). */
-static uint32_t find_head(const tcpwm__wsan_pool *p, uint32_t key, uint32_t **link)
+/* Room for one more segment at the end of side's list: the tail block
+ * (its segments moved to the front when they sit at the back), or a new
+ * block linked after it. The tail block, or NULL when the pool is full. */
+static seg_blk *room_at_tail(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 {
-    uint32_t *l = bucket_of(p, key);
-    while (*l != TCPWM__NIL) {
-        head_rec *h = head_at(p, *l);
-        if (h->key == key)
-            break;
-        l = &h->hnext;
+    seg_blk *t = blk_at(p, c->tail[side]);
+    if (t->first + t->count < BLK_SLOTS)
+        return t;
+    if (t->first > 0) {
+        memmove(t->end, t->end + t->first, t->count * sizeof t->end[0]);
+        memmove(t->ns, t->ns + t->first, t->count * sizeof t->ns[0]);
+        t->first = 0;
+        return t;
     }
-    *link = l;
-    return *l;
+    uint32_t ni = take_block(p);
+    if (ni == TCPWM__NIL)
+        return NULL;
+    seg_blk *nb = blk_at(p, ni);
+    nb->next = t->next;
+    t->next = ni;
+    c->tail[side] = ni;
+    return nb;
 }
 
-static void drop_head(tcpwm__wsan_pool *p, uint32_t *link, uint32_t hi)
+static void put_last(seg_blk *b, uint32_t end, int64_t ns)
 {
-    *link = head_at(p, hi)->hnext;
-    give_record(p, hi);
+    unsigned k = (unsigned)b->first + b->count;
+    b->end[k] = end;
+    b->ns[k] = ns;
+    b->count++;
 }
 
-/* Remembers a segment ending at `end`, sent at ns; false when a cap stops it. */
-static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t key, unsigned side,
-                     uint32_t end, int64_t ns)
+/* Remembers a segment of side `side` ending at `end`, sent at ns; false
+ * when a cap stops it. */
+static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_t end, int64_t ns)
 {
-    uint32_t *link;
-    uint32_t hi = (c->hflags[side] & TCPWM__WS_OUT) ? find_head(p, key, &link) : TCPWM__NIL;
-    if (hi != TCPWM__NIL && head_at(p, hi)->count >= p->max_per_side)
+    uint32_t n = c->nout[side];
+    if (n >= p->max_per_side)
         return false;
-    if (hi == TCPWM__NIL && p->max_per_side == 0)
-        return false;
-    uint32_t si = take_record(p);
-    if (si == TCPWM__NIL)
-        return false;
-    seg_rec *s = seg_at(p, si);
-    s->end = end;
-    s->ns = ns;
-    if (hi == TCPWM__NIL) {
-        hi = take_record(p);
-        if (hi == TCPWM__NIL) {
-            give_record(p, si);
+    if (n == 0) {
+        uint32_t bi = take_block(p);
+        if (bi == TCPWM__NIL)
             return false;
+        seg_blk *b = blk_at(p, bi);
+        b->next = bi;
+        c->tail[side] = bi;
+        put_last(b, end, ns);
+        c->nout[side] = 1;
+        return true;
+    }
+    seg_blk *t = blk_at(p, c->tail[side]);
+    bool in_order = le(t->end[t->first + t->count - 1u], end); /* the usual case */
+    t = room_at_tail(p, c, side);
+    if (t == NULL)
+        return false;
+    c->nout[side] = (uint16_t)(n + 1u);
+    if (in_order) {
+        put_last(t, end, ns);
+        return true;
+    }
+    /* A retransmission ending below the newest: it goes before the first
+     * segment that ends after it (one exists: the newest), and every
+     * segment from there on moves one place towards the tail: the newest
+     * lands in the room made at the tail. */
+    uint32_t bi = blk_at(p, c->tail[side])->next;
+    bool placing = false;
+    for (;;) {
+        seg_blk *b = blk_at(p, bi);
+        unsigned stop = (unsigned)b->first + b->count;
+        for (unsigned k = b->first; k < stop; k++) {
+            if (!placing && !tcpwm__after(b->end[k], end))
+                continue;
+            placing = true;
+            uint32_t e = b->end[k];
+            int64_t t_ns = b->ns[k];
+            b->end[k] = end;
+            b->ns[k] = ns;
+            end = e;
+            ns = t_ns;
         }
-        uint32_t *b = bucket_of(p, key);
-        head_rec *h = head_at(p, hi);
-        h->key = key;
-        h->hnext = *b;
-        h->tail = si;
-        h->count = 1;
-        *b = hi;
-        s->next = si;
-        c->hflags[side] |= TCPWM__WS_OUT;
-        return true;
+        if (bi == c->tail[side])
+            break;
+        bi = b->next;
     }
-    head_rec *h = head_at(p, hi);
-    seg_rec *t = seg_at(p, h->tail);
-    h->count++;
-    if (le(t->end, end)) { /* the usual case: the newest end */
-        s->next = t->next;
-        t->next = si;
-        h->tail = si;
-        return true;
-    }
-    /* A retransmission ending below the newest: before the first record
-     * that ends after it (one exists: the tail). */
-    uint32_t prev = h->tail;
-    uint32_t cur = t->next;
-    while (le(seg_at(p, cur)->end, end)) {
-        prev = cur;
-        cur = seg_at(p, cur)->next;
-    }
-    s->next = cur;
-    seg_at(p, prev)->next = si;
+    put_last(t, end, ns);
     return true;
 }
 
@@ -205,60 +198,75 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t key, unsigned
  * side `side` that ends at or before it out of the list; one that ends
  * exactly at it gives the sample (the oldest such, when a retransmission
  * put the same end in twice). A sample of 0 is not shown by Wireshark. */
-static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t key, unsigned side,
-                          uint32_t ack, int64_t now_ns)
+static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_t ack,
+                          int64_t now_ns)
 {
-    if (!(c->hflags[side] & TCPWM__WS_OUT))
+    uint32_t n = c->nout[side];
+    if (n == 0)
         return -1;
-    uint32_t *link;
-    uint32_t hi = find_head(p, key, &link);
-    if (hi == TCPWM__NIL) {
-        c->hflags[side] &= (uint8_t)~TCPWM__WS_OUT;
-        return -1;
-    }
-    head_rec *h = head_at(p, hi);
     int64_t rtt = -1;
-    while (h->count) {
-        seg_rec *t = seg_at(p, h->tail);
-        uint32_t first = t->next;
-        seg_rec *s = seg_at(p, first);
-        if (tcpwm__after(s->end, ack))
+    seg_blk *t = blk_at(p, c->tail[side]);
+    for (;;) {
+        uint32_t bi = t->next; /* the oldest block */
+        seg_blk *b = blk_at(p, bi);
+        while (b->count) {
+            unsigned k = b->first;
+            if (tcpwm__after(b->end[k], ack))
+                break;
+            if (b->end[k] == ack && rtt < 0 && now_ns > b->ns[k])
+                rtt = now_ns - b->ns[k];
+            b->first++;
+            b->count--;
+            n--;
+        }
+        if (b->count)
             break;
-        if (s->end == ack && rtt < 0 && now_ns > s->ns)
-            rtt = now_ns - s->ns;
-        t->next = s->next;
-        h->count--;
-        give_record(p, first);
+        if (bi == c->tail[side]) { /* the last block: the list is empty */
+            give_block(p, bi);
+            break;
+        }
+        t->next = b->next;
+        give_block(p, bi);
     }
-    if (h->count == 0) {
-        drop_head(p, link, hi);
-        c->hflags[side] &= (uint8_t)~TCPWM__WS_OUT;
-    }
+    c->nout[side] = (uint16_t)n;
     return rtt;
 }
 
-static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t key, unsigned side)
+static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 {
-    if (!(c->hflags[side] & TCPWM__WS_OUT))
+    if (c->nout[side] == 0)
         return;
-    uint32_t *link;
-    uint32_t hi = find_head(p, key, &link);
-    if (hi == TCPWM__NIL)
-        return;
-    head_rec *h = head_at(p, hi);
-    uint32_t i = seg_at(p, h->tail)->next;
-    for (uint32_t k = 0; k < h->count; k++) {
-        uint32_t nx = seg_at(p, i)->next;
-        give_record(p, i);
-        i = nx;
+    uint32_t tail = c->tail[side];
+    uint32_t bi = blk_at(p, tail)->next;
+    for (;;) {
+        uint32_t nx = blk_at(p, bi)->next;
+        give_block(p, bi);
+        if (bi == tail)
+            break;
+        bi = nx;
     }
-    drop_head(p, link, hi);
 }
 
-void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t conn_id)
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* The tail block: for the segment appended to it and, when the list is a
+ * single block (the usual case), for the ACK that takes from it. */
+void tcpwm__wsan_prefetch(const tcpwm__wsan_pool *p, const tcpwm__wsan *c)
 {
-    forget_side(p, c, conn_id * 2u, 0);
-    forget_side(p, c, conn_id * 2u + 1u, 1);
+    if (c->nout[0])
+        PREFETCH(blk_at(p, c->tail[0]));
+    if (c->nout[1])
+        PREFETCH(blk_at(p, c->tail[1]));
+}
+
+void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c)
+{
+    forget_side(p, c, 0);
+    forget_side(p, c, 1);
     memset(c, 0, sizeof *c);
 }
 
@@ -302,7 +310,7 @@ static bool is_dsack(const tcpwm_segment *s)
     return false;
 }
 
-void tcpwm__wsan_observe(tcpwm__wsan_pool *pool, tcpwm__wsan *c, uint32_t conn_id, unsigned dir,
+void tcpwm__wsan_observe(tcpwm__wsan_pool *pool, tcpwm__wsan *c, unsigned dir,
                          const tcpwm_segment *s, tcpwm__wsan_result *r)
 {
     const unsigned d = dir & 1u, o = d ^ 1u;
@@ -402,7 +410,7 @@ after_dup_ack:
     uint32_t end = seq + len;
     if (len > 0 || synfin) {
         end += synfin ? 1u : 0u;
-        if (!remember(pool, c, conn_id * 2u + d, d, end, now_ns))
+        if (!remember(pool, c, d, end, now_ns))
             r->rtt_untracked = true;
     }
     if ((tcpwm__after(end, c->nextseq[d]) || c->nextseq[d] == 0) && !zwp) {
@@ -429,7 +437,7 @@ after_dup_ack:
 
     /* Rule 6: this segment's ACK number against the peer's list (whatever
      * its flags: Wireshark reads the field as it is). */
-    r->ack_rtt_ns = take_acked(pool, c, conn_id * 2u + o, o, ack, now_ns);
+    r->ack_rtt_ns = take_acked(pool, c, o, ack, now_ns);
 
     /* Rule 7, handshake RTT (dissect_tcp): from the latest SYN without ACK,
      * in either direction, to the first segment with ACK and without SYN;

@@ -7,15 +7,16 @@
  * words and with their sources, are in wsan.c and
  * docs/semantics.md section 7.
  *
- * Memory. One tcpwm__wsan per connection (both directions), exactly 48
+ * Memory. One tcpwm__wsan per connection (both directions), exactly 60
  * bytes, zeroed when the connection starts (also when a SYN reuses the
  * ports: Wireshark then starts a new stream). The data segments still
  * waiting for an ACK (for the ACK RTT) live outside it, in one
- * tcpwm__wsan_pool shared by all connections: a list per direction, found
- * by the caller's connection id, with a cap per direction and a global
- * cap. A segment that finds either cap reached is not remembered and
- * r->rtt_untracked says so (tcp_monitor_rtt_segments_untracked_total):
- * only then can an ACK miss a sample that tshark shows.
+ * tcpwm__wsan_pool shared by all connections: a list of cache-line blocks
+ * per direction whose tail and length the connection state holds (no
+ * lookup on the packet path), with a cap per direction and a global cap. A segment that finds
+ * either cap reached is not remembered and r->rtt_untracked says so
+ * (tcp_monitor_rtt_segments_untracked_total): only then can an ACK miss
+ * a sample that tshark shows.
  *
  * Why the state keeps its own copies instead of the flow's (flow.h): the
  * flow's `next` differs from Wireshark's nextseq on RSTs (tcp.c skips
@@ -49,7 +50,6 @@ enum {
     TCPWM__WS_LAST_ZWP = 0x02, /* ... a zero-window probe */
     TCPWM__WS_DUP_SHIFT = 2,   /* bits 2-3: duplicate-ACK run, TCPWM__WS_DUP_* */
     TCPWM__WS_DUP_MASK = 0x0c,
-    TCPWM__WS_OUT = 0x10, /* side d has segments in the pool */
     TCPWM__WS_X1 = 0x20,  /* hflags[0]: a SYN was seen (hs_us is its time);
                              hflags[1]: the handshake RTT is known (hs_us is it) */
     TCPWM__WS_X2 = 0x40,  /* hflags[0]: a segment was seen (last_us valid);
@@ -74,30 +74,29 @@ typedef struct tcpwm__wsan {
     uint16_t other_age;  /* how long before last_us the other side sent its latest
                             segment, us, saturating at 65535 (only < 20 ms matters) */
     uint8_t hflags[2];   /* TCPWM__WS_* */
+    uint32_t tail[2];    /* side's newest outstanding segment in the pool (valid if nout) */
+    uint16_t nout[2];    /* side's outstanding segments in the pool */
 } tcpwm__wsan;
 
-#define TCPWM__WSAN_BYTES 48
-_Static_assert(sizeof(tcpwm__wsan) == TCPWM__WSAN_BYTES, "tcpwm__wsan is 48 bytes per connection");
+#define TCPWM__WSAN_BYTES 60
+_Static_assert(sizeof(tcpwm__wsan) == TCPWM__WSAN_BYTES, "tcpwm__wsan is 60 bytes per connection");
 
-/* The shared pool of outstanding segments. Records of 16 bytes: one per
- * remembered segment, one per direction that has any (its list head),
- * and 4 bytes per hash bucket (a quarter of the cap, at least 1024). */
+/* The shared pool of outstanding segments: blocks of one cache line, each
+ * holding up to four segments of one direction (wsan.c). */
 typedef struct tcpwm__wsan_pool {
-    tcpwm__pool records;  /* tcpwm__wsan_seg and list heads, 16 bytes each */
-    uint32_t *bucket;     /* list heads by hash of (connection id, side) */
-    uint32_t nbuckets;    /* power of two */
-    uint32_t max_per_side;
-    uint32_t in_use;      /* records taken */
+    tcpwm__pool records;   /* the blocks */
+    uint32_t max_per_side; /* at most 65535 (tcpwm__wsan.nout) */
+    uint32_t in_use;       /* blocks taken */
 } tcpwm__wsan_pool;
 
-#define TCPWM__WSAN_RECORD_BYTES 16
+#define TCPWM__WSAN_RECORD_BYTES 64
 
-/* 0, or -1 when the bucket array cannot be allocated. max_records: the
- * global cap (at most 2^32 - 2); max_per_side: segments remembered per
- * direction (Wireshark does not bound its list). */
-int tcpwm__wsan_pool_init(tcpwm__wsan_pool *p, uint32_t max_records, uint32_t max_per_side);
+/* max_blocks: the global cap (at most 2^32 - 2); max_per_side: segments
+ * remembered per direction (Wireshark does not bound its list), at most
+ * 65535. Allocates nothing until blocks are taken. */
+void tcpwm__wsan_pool_init(tcpwm__wsan_pool *p, uint32_t max_blocks, uint32_t max_per_side);
 void tcpwm__wsan_pool_destroy(tcpwm__wsan_pool *p);
-/* Bytes held: records carved so far and the buckets. */
+/* Bytes held: the blocks carved so far. */
 size_t tcpwm__wsan_pool_memory(const tcpwm__wsan_pool *p);
 
 /* tcpwm_retx_kind: tcpwm/metrics.h (the front ends see it in tcpwm_result). */
@@ -115,15 +114,17 @@ typedef struct tcpwm__wsan_result {
 /* Analyzes segment s, sent by side `dir` (0 or 1, the caller's numbering,
  * fixed for the connection) at its capture time s->ts_ns, and fills *r.
  * Every TCP segment of the connection goes through here, RST included, in
- * capture order. conn_id names the connection in the pool (the monitor:
- * the flow's table index); it must not name two live connections. */
-void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t conn_id, unsigned dir,
+ * capture order. */
+void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
                          const tcpwm_segment *s, tcpwm__wsan_result *r);
 
+/* Starts fetching the pool records the connection's next segment will
+ * read (the tails of both lists); changes nothing. */
+void tcpwm__wsan_prefetch(const tcpwm__wsan_pool *p, const tcpwm__wsan *c);
+
 /* Gives the connection's records back to the pool and zeroes *c. Call it
- * when the connection ends, is evicted or restarts (port reuse), before
- * conn_id names another connection. */
-void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c, uint32_t conn_id);
+ * when the connection ends, is evicted or restarts (port reuse). */
+void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c);
 
 /* The retransmission kind's label value ("fast", "spurious", "other"; "" for NONE). */
 const char *tcpwm__wsan_retx_label(tcpwm_retx_kind k);

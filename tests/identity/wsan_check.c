@@ -31,7 +31,7 @@
 #include "wsan.h"
 
 /* The monitor's caps, so that an untracked segment here is one there. */
-#define DEFAULT_MAX_RECORDS TCPWM_DEFAULT_MAX_RTT_SEGMENTS
+#define DEFAULT_MAX_RECORDS TCPWM_DEFAULT_MAX_RTT_BLOCKS
 #define DEFAULT_MAX_PER_SIDE TCPWM_RTT_SEGMENTS_PER_SIDE
 
 typedef struct conn {
@@ -41,13 +41,11 @@ typedef struct conn {
     uint16_t port[2];
     uint32_t base_seq[2];
     uint8_t base_set[2];
-    uint32_t id; /* the connection id in the pool */
     tcpwm__wsan st;
 } conn;
 
 static conn *table;
 static size_t cap, count;
-static uint32_t next_id;
 
 static uint64_t hash_key(const tcpwm_segment *s)
 {
@@ -92,7 +90,6 @@ static conn *lookup(const tcpwm_segment *s, int *side)
             memcpy(c->addr[1], s->dst, 16);
             c->port[0] = s->sport;
             c->port[1] = s->dport;
-            c->id = next_id++;
             count++;
             *side = 0;
             return c;
@@ -212,10 +209,7 @@ int main(int argc, char **argv)
         return 1;
     }
     tcpwm__wsan_pool pool;
-    if (tcpwm__wsan_pool_init(&pool, (uint32_t)max_records, (uint32_t)max_per_side) != 0) {
-        fprintf(stderr, "wsan_check: out of memory\n");
-        return 2;
-    }
+    tcpwm__wsan_pool_init(&pool, (uint32_t)max_records, (uint32_t)max_per_side);
     capfile_rec rec;
     unsigned long frame = 0;
     static tcpwm_segment seg;
@@ -232,7 +226,7 @@ int main(int argc, char **argv)
         if ((seg.flags & (TCPWM_SYN | TCPWM_ACK)) == TCPWM_SYN && c->base_set[side] &&
             seg.seq != c->base_seq[side]) {
             /* Port reuse: a new stream, the sender of this SYN is side 0. */
-            tcpwm__wsan_forget(&pool, &c->st, c->id);
+            tcpwm__wsan_forget(&pool, &c->st);
             memset(c->base_set, 0, sizeof c->base_set);
             if (side == 1) {
                 uint8_t t[16];
@@ -247,7 +241,7 @@ int main(int argc, char **argv)
         }
         track_base(c, side, &seg);
         tcpwm__wsan_result r;
-        tcpwm__wsan_observe(&pool, &c->st, c->id, (unsigned)side, &seg, &r);
+        tcpwm__wsan_observe(&pool, &c->st, (unsigned)side, &seg, &r);
         if (pool.in_use > peak_records)
             peak_records = pool.in_use;
         printf("%lu %d %d %d %d %lld %lld %d\n", frame, r.dup_ack, (int)r.retx, r.reordered,
@@ -262,7 +256,7 @@ int main(int argc, char **argv)
     /* Every connection gives its records back: the pool must be empty. */
     for (size_t k = 0; k < cap; k++)
         if (table[k].used)
-            tcpwm__wsan_forget(&pool, &table[k].st, table[k].id);
+            tcpwm__wsan_forget(&pool, &table[k].st);
     if (pool.in_use != 0) {
         fprintf(stderr, "wsan_check: %u pool records not given back\n", pool.in_use);
         status = 3;

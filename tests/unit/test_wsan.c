@@ -15,10 +15,9 @@
 static tcpwm__wsan c;
 static tcpwm__wsan_result r;
 static tcpwm__wsan_pool pool;
-#define ID 7u /* the connection's id in the pool */
 
 /* A fresh connection: its records back to the pool, its state zeroed. */
-static void reset(void) { tcpwm__wsan_forget(&pool, &c, ID); }
+static void reset(void) { tcpwm__wsan_forget(&pool, &c); }
 
 static void seg(unsigned dir, int64_t t_ns, uint8_t flags, uint32_t seq, uint32_t ack,
                 uint32_t len, uint16_t win)
@@ -31,7 +30,7 @@ static void seg(unsigned dir, int64_t t_ns, uint8_t flags, uint32_t seq, uint32_
     s.payload_len = len;
     s.window = win;
     s.ts_ns = t_ns;
-    tcpwm__wsan_observe(&pool, &c, ID, dir, &s, &r);
+    tcpwm__wsan_observe(&pool, &c, dir, &s, &r);
 }
 
 enum { A = TCPWM_ACK, S = TCPWM_SYN, F = TCPWM_FIN, R = TCPWM_RST };
@@ -213,25 +212,25 @@ static void test_dsack(void)
     s.sack[0][0] = 2000;
     s.sack[0][1] = 3000;
     s.ts_ns = T0;
-    tcpwm__wsan_observe(&pool, &c, ID, 0, &s, &r);
+    tcpwm__wsan_observe(&pool, &c, 0, &s, &r);
     CHECK(r.dsack);
     s.sack[0][0] = 3500;
     s.sack[0][1] = 4000;
     s.ts_ns = T0;
-    tcpwm__wsan_observe(&pool, &c, ID, 0, &s, &r);
+    tcpwm__wsan_observe(&pool, &c, 0, &s, &r);
     CHECK(!r.dsack); /* an ordinary SACK block above the ACK */
     s.sack_count = 2;
     s.sack[1][0] = 3200;
     s.sack[1][1] = 4500;
     s.ts_ns = T0;
-    tcpwm__wsan_observe(&pool, &c, ID, 0, &s, &r);
+    tcpwm__wsan_observe(&pool, &c, 0, &s, &r);
     CHECK(r.dsack); /* inside the second block */
     s.sack[0][0] = 0xfffffff0u; /* below the ACK across the wrap */
     s.sack[0][1] = 0x10u;
     s.ack = 0x20u;
     s.sack_count = 1;
     s.ts_ns = T0;
-    tcpwm__wsan_observe(&pool, &c, ID, 0, &s, &r);
+    tcpwm__wsan_observe(&pool, &c, 0, &s, &r);
     CHECK(r.dsack);
 }
 
@@ -241,41 +240,41 @@ static void test_dsack(void)
 static void test_caps(void)
 {
     tcpwm__wsan_pool_destroy(&pool);
-    CHECK(tcpwm__wsan_pool_init(&pool, 1000, 2) == 0);
+    tcpwm__wsan_pool_init(&pool, 1000, 2);
     handshake(); /* SYN and SYN-ACK were acknowledged: nothing outstanding */
     CHECK_EQ_U64(pool.in_use, 0);
     seg(0, T0 + 30 * MS, A, 1001, 5001, 100, 502);
     CHECK(!r.rtt_untracked);
     seg(0, T0 + 30 * MS, A, 1101, 5001, 100, 502);
     CHECK(!r.rtt_untracked);
-    CHECK_EQ_U64(pool.in_use, 3); /* two segments and the list head */
+    CHECK_EQ_U64(pool.in_use, 1); /* one block holds both segments */
     seg(0, T0 + 31 * MS, A, 1201, 5001, 100, 502);
     CHECK(r.rtt_untracked);
     seg(1, T0 + 50 * MS, A, 5001, 1301, 0, 509);
     CHECK(r.ack_rtt_ns == -1); /* its segment was not remembered */
     CHECK_EQ_U64(pool.in_use, 0);
-    /* The global cap: 4 records are one list head and three segments,
-     * whichever connections hold them (the handshake needs 2 at a time:
-     * a SYN-ACK is remembered before it acknowledges the SYN). */
+    /* The global cap: 2 blocks hold eight segments of one direction (the
+     * handshake needs both at a time: a SYN-ACK is remembered before it
+     * acknowledges the SYN). */
     tcpwm__wsan_pool_destroy(&pool);
-    CHECK(tcpwm__wsan_pool_init(&pool, 4, 100) == 0);
+    tcpwm__wsan_pool_init(&pool, 2, 100);
     handshake();
-    for (uint32_t i = 0; i < 3; i++) {
+    for (uint32_t i = 0; i < 8; i++) {
         seg(0, T0 + 30 * MS, A, 1001 + 100 * i, 5001, 100, 502);
         CHECK(!r.rtt_untracked);
     }
-    seg(0, T0 + 30 * MS, A, 1301, 5001, 100, 502);
+    seg(0, T0 + 30 * MS, A, 1801, 5001, 100, 502);
     CHECK(r.rtt_untracked);
-    CHECK_EQ_U64(pool.in_use, 4);
-    tcpwm__wsan_forget(&pool, &c, ID);
+    CHECK_EQ_U64(pool.in_use, 2);
+    tcpwm__wsan_forget(&pool, &c);
     CHECK_EQ_U64(pool.in_use, 0);
     tcpwm__wsan_pool_destroy(&pool);
-    CHECK(tcpwm__wsan_pool_init(&pool, 1u << 16, 1u << 14) == 0);
+    tcpwm__wsan_pool_init(&pool, 1u << 16, 1u << 14);
 }
 
 /* A retransmission ending below the newest segment goes into the list in
  * order of end: an ACK of it takes its first copy's sample and leaves the
- * later segments; two connections with their own ids do not mix. */
+ * later segments; two connections do not mix. */
 static void test_sorted_and_two_connections(void)
 {
     handshake();
@@ -294,7 +293,7 @@ static void test_sorted_and_two_connections(void)
     s2.payload_len = 50;
     s2.window = 100;
     s2.ts_ns = T0 + 305 * MS;
-    tcpwm__wsan_observe(&pool, &other, ID + 1u, 0, &s2, &r2);
+    tcpwm__wsan_observe(&pool, &other, 0, &s2, &r2);
     seg(1, T0 + 310 * MS, A, 5001, 1101, 0, 509);
     CHECK_EQ_U64(r.ack_rtt_ns, 280 * MS); /* from the first copy, at 30 ms */
     seg(1, T0 + 320 * MS, A, 5001, 1301, 0, 509);
@@ -304,10 +303,35 @@ static void test_sorted_and_two_connections(void)
     s2.ack = 1051;
     s2.payload_len = 0;
     s2.ts_ns = T0 + 306 * MS;
-    tcpwm__wsan_observe(&pool, &other, ID + 1u, 1, &s2, &r2);
+    tcpwm__wsan_observe(&pool, &other, 1, &s2, &r2);
     CHECK_EQ_U64(r2.ack_rtt_ns, 1 * MS);
     CHECK_EQ_U64(pool.in_use, 0);
-    tcpwm__wsan_forget(&pool, &other, ID + 1u);
+    tcpwm__wsan_forget(&pool, &other);
+}
+
+/* Past one block: a list of three blocks, a retransmission sorted in
+ * among them, a partial ACK that empties the first blocks and leaves the
+ * rest in order, an ACK that empties the list. */
+static void test_blocks(void)
+{
+    handshake();
+    for (uint32_t i = 0; i < 9; i++) /* ends 1101 .. 1901 at 30 .. 38 ms */
+        seg(0, T0 + (30 + i) * MS, A, 1001 + 100 * i, 5001, 100, 502);
+    CHECK_EQ_U64(pool.in_use, 3);
+    seg(0, T0 + 300 * MS, A, 1101, 5001, 100, 502); /* ends 1201, a timeout retransmission */
+    CHECK(r.retx == TCPWM_RETX_OTHER);
+    CHECK_EQ_U64(c.nout[0], 10);
+    seg(1, T0 + 310 * MS, A, 5001, 1201, 0, 509);
+    CHECK_EQ_U64(r.ack_rtt_ns, 279 * MS); /* the first copy, sent at 31 ms */
+    CHECK_EQ_U64(c.nout[0], 7);          /* 1101 and both copies of 1201 went */
+    seg(1, T0 + 320 * MS, A, 5001, 1701, 0, 509);
+    CHECK_EQ_U64(r.ack_rtt_ns, 284 * MS); /* sent at 36 ms */
+    CHECK_EQ_U64(c.nout[0], 2);
+    CHECK_EQ_U64(pool.in_use, 1);
+    seg(1, T0 + 330 * MS, A, 5001, 1901, 0, 509);
+    CHECK_EQ_U64(r.ack_rtt_ns, 292 * MS); /* sent at 38 ms */
+    CHECK_EQ_U64(c.nout[0], 0);
+    CHECK_EQ_U64(pool.in_use, 0);
 }
 
 /* Nanosecond stamps: the ACK RTT keeps them. */
@@ -321,10 +345,10 @@ static void test_nanoseconds(void)
 
 int main(void)
 {
-    /* The budget: at most 48 bytes of the flow record (wsan.h). */
-    CHECK_EQ_U64(sizeof(tcpwm__wsan), 48);
-    CHECK_EQ_U64(TCPWM__WSAN_BYTES, 48);
-    CHECK(tcpwm__wsan_pool_init(&pool, 1u << 16, 1u << 14) == 0);
+    /* The budget: at most 60 bytes of the flow record (wsan.h). */
+    CHECK_EQ_U64(sizeof(tcpwm__wsan), 60);
+    CHECK_EQ_U64(TCPWM__WSAN_BYTES, 60);
+    tcpwm__wsan_pool_init(&pool, 1u << 16, 1u << 14);
     CHECK_STREQ(tcpwm__wsan_retx_label(TCPWM_RETX_FAST), "fast");
     test_rtt();
     test_rtt_retransmitted_and_zero();
@@ -336,6 +360,7 @@ int main(void)
     test_dsack();
     test_caps();
     test_sorted_and_two_connections();
+    test_blocks();
     test_nanoseconds();
     reset();
     CHECK_EQ_U64(pool.in_use, 0);

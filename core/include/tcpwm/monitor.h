@@ -30,8 +30,9 @@ typedef struct tcpwm_config {
     tcpwm_decode_config decode; /* tunnel ports, for tcpwm_monitor_frame/_decode */
     uint32_t max_fragments;    /* fragmented datagrams in reassembly at once (0: the default);
                                 * the oldest is evicted beyond it */
-    uint32_t max_rtt_segments; /* outstanding data segments remembered for the ACK RTT, all
-                                * flows (docs/semantics.md 7, "Memory"); 0: the default */
+    uint32_t max_rtt_blocks;   /* blocks of up to 4 outstanding segments remembered for the
+                                * ACK RTT, all flows (docs/semantics.md 7, "Memory");
+                                * 0: the default */
 } tcpwm_config;
 
 #define TCPWM_DEFAULT_MAX_FLOWS (1u << 20)
@@ -40,11 +41,11 @@ typedef struct tcpwm_config {
 #define TCPWM_DEFAULT_LINGER_NS (60 * 1000000000LL)
 /* About 5 MB at most, near Linux's ipfrag_high_thresh (4 MB). */
 #define TCPWM_DEFAULT_MAX_FRAGMENTS 8192u
-/* 16 bytes each: 8.5 MiB at most with the pool's buckets, about 8 bytes
- * a flow at the default flow cap, which keeps a flow within 256 bytes
- * (the busiest capture we know needs 998 records). The per-direction cap
- * is fixed. */
-#define TCPWM_DEFAULT_MAX_RTT_SEGMENTS (1u << 19)
+/* 64 bytes each: 4 MiB at most, 4 bytes a flow at the default flow cap,
+ * which keeps a flow within 256 bytes. A direction with at most four
+ * segments in flight holds one block. The per-direction cap is fixed (at
+ * most 65535). */
+#define TCPWM_DEFAULT_MAX_RTT_BLOCKS (1u << 16)
 #define TCPWM_RTT_SEGMENTS_PER_SIDE 16384u
 
 void tcpwm_config_default(tcpwm_config *c);
