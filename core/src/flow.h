@@ -66,8 +66,9 @@ typedef struct tcpwm__flow {
 
 /* Per-packet fields first, then both halves, the statistics and the
  * analysis state: 232 bytes. With the bucket array (up to 16 bytes a
- * flow) and the RTT pool's share at the flow cap (wsan.h, 4 bytes with
- * the defaults) a flow costs at most 256 (bench/flow_memory). */
+ * flow) and the RTT pool's share (monitor.h, 2 bytes a flow at the cap,
+ * 4 at half of it) a flow costs at most 256 (bench/flow_memory, and the
+ * RSS of bench/run.sh with half a million flows). */
 _Static_assert(sizeof(tcpwm__flow) <= 232, "tcpwm__flow fits the per-flow budget");
 
 #endif

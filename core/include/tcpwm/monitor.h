@@ -41,11 +41,11 @@ typedef struct tcpwm_config {
 #define TCPWM_DEFAULT_LINGER_NS (60 * 1000000000LL)
 /* About 5 MB at most, near Linux's ipfrag_high_thresh (4 MB). */
 #define TCPWM_DEFAULT_MAX_FRAGMENTS 8192u
-/* 64 bytes each: 4 MiB at most, 4 bytes a flow at the default flow cap,
- * which keeps a flow within 256 bytes. A direction with at most four
- * segments in flight holds one block. The per-direction cap is fixed (at
- * most 65535). */
-#define TCPWM_DEFAULT_MAX_RTT_BLOCKS (1u << 16)
+/* 64 bytes each: 2 MiB at most, 2 bytes a flow at the default flow cap
+ * (4 with half the cap in use), which keeps a flow within 256 bytes. A
+ * direction with at most four segments in flight holds one block. The
+ * per-direction cap is fixed (at most 65535). */
+#define TCPWM_DEFAULT_MAX_RTT_BLOCKS (1u << 15)
 #define TCPWM_RTT_SEGMENTS_PER_SIDE 16384u
 
 void tcpwm_config_default(tcpwm_config *c);
