@@ -125,7 +125,7 @@ ANALYSIS_EXCEPTIONS = {
     "link_nflog.pcap": "the big-endian NFLOG TLVs: tshark does not decode TCP in those 10 frames "
     "(20 TCP frames to our 30), so the third connection's RTTs are ours alone",
     "link_ipoib.pcap": "tshark decodes no TCP in this LINKTYPE_IPOIB capture (RFC 4391 header "
-    "without Linux's pseudo-header), we do: all its RTTs are ours alone",
+    "without the 40-byte pseudo-header tshark expects), we do: all its RTTs are ours alone",
     "closed_linger.pcap": "the closed flow leaves after the 60 s linger (semantics.md 3) and its "
     "analysis state with it; the late ACK at 120 s starts a new flow, while Wireshark's stream "
     "never ends and calls that ACK a duplicate ACK",
@@ -139,11 +139,6 @@ ANALYSIS_EXCEPTIONS = {
     "suricata-verify__tls-subjectaltname__input.pcap": "frame 158, a SYN-ACK with a new ISN after "
     "an RST, starts a new stream in Wireshark 4.0; we start one only at a SYN without ACK "
     "(semantics.md 3), so four later segments are other retransmissions",
-    "tcpdump__ipoib.pcap": "IPoIB frames with Linux's 40-byte pseudo-header: the decoder reads "
-    "RFC 4391's 4-byte header only and finds no TCP, so no handshake RTT",
-    "zeek__gre-aruba.pcap": "Aruba's GRE payload: tshark decodes the TCP inside, we do not",
-    "zeek__truncated-header.pcap": "a SYN whose options the snap length cut: the decoder refuses "
-    "it (semantics.md 2), so its ACK RTT and the handshake RTT are tshark's alone",
     "zeek__vlan-collisions.pcap": "one connection untagged, on VLAN 42 and on QinQ 10/20: one "
     "stream to Wireshark (retransmissions, a duplicate ACK, one handshake), three flows to us "
     "(semantics.md 3)",
