@@ -10,7 +10,11 @@
 # ratios, and PASS/FAIL against the targets of the issues:
 #   replay >= 0.5x the floor (the core issue) and >= 0.7x (the hardening
 #   issue), >= 50x tshark, <= 256 bytes per tracked flow, memory flat over
-#   a long replay.
+#   a long replay; and the input-coverage issue's: replay of the classic
+#   pcap >= 1.0x its libpcap loop, of the pcapng form >= 1.0x libpcap's loop
+#   over the classic form, of the .zst and .gz forms <= 1.2x the longer of
+#   the decompressor alone and the plain replay. --baseline-rev REV puts an
+#   older build in the same rounds (what a change costs).
 # It is a measurement, not a test: it exits 0 whatever the figures (1 only
 # if something could not be run at all).
 #
@@ -30,6 +34,7 @@ MEM_PACKETS=4000000
 MEM_FLOWS=500000
 FM_MAX=1048576
 QUICK=0
+BASE_REV=
 
 usage() {
     cat <<EOF
@@ -52,6 +57,11 @@ TSHARK_PACKETS packets; then memory per tracked flow.
   --mem-flows N       flows of the memory capture (default $MEM_FLOWS)
   --cap N             flow-table cap for bench/flow_memory (default $FM_MAX;
                       it feeds 2*N distinct SYNs)
+  --baseline-rev REV  also build tcp_window_monitor at git revision REV (a
+                      release build in the cache) and measure it on the
+                      capture in the same rounds: what the commits since
+                      REV cost (e.g. the revision before tunnels, or before
+                      Wireshark's analysis)
 $(bench_usage_build)
   -h, --help          this help
 EOF
@@ -72,6 +82,7 @@ while [ $# -gt 0 ]; do
     --mem-packets) MEM_PACKETS=$2; shift ;;
     --mem-flows) MEM_FLOWS=$2; shift ;;
     --cap) FM_MAX=$2; shift ;;
+    --baseline-rev) BASE_REV=$2; shift ;;
     --build-dir) BUILD_DIR=$2; BUILD=0; shift ;;
     --no-build) BUILD=0 ;;
     -h | --help) usage; exit 0 ;;
@@ -96,6 +107,25 @@ GEN=$BUILD_DIR/bench/gen_capture
 FLOOR=$BUILD_DIR/bench/pcap_floor
 FLOWMEM=$BUILD_DIR/bench/flow_memory
 bench_need "$TCPWM" "$GEN" "$FLOOR" "$FLOWMEM"
+for t in zstd gzip; do
+    command -v $t >/dev/null || die "$t not found (apt-get install $t)"
+done
+
+# The baseline: REV's tree from git, built once into the cache.
+BASE=
+if [ -n "$BASE_REV" ]; then
+    BASE_ID=$(git -C "$ROOT" rev-parse --short=12 "$BASE_REV^{commit}") || die "no such revision: $BASE_REV"
+    BASE_DIR=$CACHE/baseline-$BASE_ID
+    BASE=$BASE_DIR/build/tcp_window_monitor
+    if [ ! -x "$BASE" ]; then
+        echo "== baseline: build $BASE_REV ($BASE_ID) into $BASE_DIR" >&2
+        rm -rf "$BASE_DIR" && mkdir -p "$BASE_DIR/src"
+        git -C "$ROOT" archive "$BASE_ID" | tar -x -C "$BASE_DIR/src"
+        (cmake -S "$BASE_DIR/src" -B "$BASE_DIR/build" -DCMAKE_BUILD_TYPE=Release &&
+            cmake --build "$BASE_DIR/build" --target tcp_window_monitor -j "$(nproc)") \
+            >"$BASE_DIR/build.log" 2>&1 || { tail -30 "$BASE_DIR/build.log" >&2; die "baseline build failed"; }
+    fi
+fi
 
 # ---- captures (cached: bench_gen) ----
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcpwm-bench-run.XXXXXX")
@@ -106,6 +136,18 @@ MAIN=$(bench_gen "main-n$PACKETS-f$FLOWS-s$SEED" -n "$PACKETS" -f "$FLOWS" -s "$
 # mapped window of the file, 8 MB, and its read-ahead) is subtracted.
 FEW=$(bench_gen "few-n$MEM_PACKETS-s$SEED" -n "$MEM_PACKETS" -f 20 -c 16 -k -s "$SEED")
 MEMCAP=$(bench_gen "mem-n$MEM_PACKETS-f$MEM_FLOWS-s$SEED" -n "$MEM_PACKETS" -f "$MEM_FLOWS" -c 20000 -k -s "$SEED")
+# The same packets as pcapng (what dumpcap and Wireshark write) and
+# compressed (zstd and gzip at their default levels): the reader's targets
+# of the input-coverage issue.
+MAIN_NG=${MAIN%.pcap}.pcapng
+if [ ! -s "$MAIN_NG" ]; then
+    command -v editcap >/dev/null || die "editcap not found (apt-get install tshark)"
+    editcap -F pcapng "$MAIN" "$MAIN_NG.tmp" && mv "$MAIN_NG.tmp" "$MAIN_NG"
+fi
+MAIN_ZST=$MAIN.zst
+[ -s "$MAIN_ZST" ] || { zstd -q -f "$MAIN" -o "$MAIN_ZST.tmp" && mv "$MAIN_ZST.tmp" "$MAIN_ZST"; }
+MAIN_GZ=$MAIN.gz
+[ -s "$MAIN_GZ" ] || { gzip -c "$MAIN" >"$MAIN_GZ.tmp" && mv "$MAIN_GZ.tmp" "$MAIN_GZ"; }
 PREFIX=$CACHE/prefix-n$PACKETS-f$FLOWS-s$SEED-p$TS_PACKETS-$GEN_HASH.pcap
 if [ ! -s "$PREFIX" ]; then
     rm -f "$CACHE/prefix-n$PACKETS-f$FLOWS-s$SEED-p$TS_PACKETS"-*.pcap*
@@ -140,7 +182,7 @@ metric() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
 # ---- warm up: page cache, CPU ----
 echo "== warm the page cache" >&2
-for f in "$MAIN" "$PREFIX" "$FEW" "$MEMCAP"; do cat "$f" >/dev/null; done
+for f in "$MAIN" "$MAIN_NG" "$MAIN_ZST" "$MAIN_GZ" "$PREFIX" "$FEW" "$MEMCAP"; do cat "$f" >/dev/null; done
 "$FLOOR" "$MAIN" >/dev/null
 "$TCPWM" -r "$PREFIX" --scope all -q -o /dev/null
 
@@ -150,6 +192,7 @@ N_PREFIX=$("$FLOOR" "$PREFIX" | sed -n 's/^packets=\([0-9]*\).*/\1/p')
 # ---- rounds: floor / tcpwm / ... interleaved, so that noise hits all alike ----
 declare -a W_FLOOR W_TCPWM W_FLOORP W_TCPWMP W_TSHARK R_FLOOR R_TCPWM R_FLOORP R_TCPWMP R_TSHARK
 declare -a C_FLOOR C_TCPWM C_FLOORP C_TCPWMP C_TSHARK
+declare -a W_FLOORNG W_TCPWMNG W_ZSTD W_TCPWMZ W_GZIP W_TCPWMG W_BASE
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 TS_FRAMES=""
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -158,6 +201,23 @@ for ((r = 1; r <= ROUNDS; r++)); do
     W_FLOOR+=("$T_WALL"); R_FLOOR+=("$T_RSS"); C_FLOOR+=("$T_CPU")
     timed "$TCPWM" -r "$MAIN" --scope all -q -o "$WORK/main.prom"
     W_TCPWM+=("$T_WALL"); R_TCPWM+=("$T_RSS"); C_TCPWM+=("$T_CPU")
+    timed "$FLOOR" "$MAIN_NG"
+    W_FLOORNG+=("$T_WALL")
+    timed "$TCPWM" -r "$MAIN_NG" --scope all -q -o "$WORK/ng.prom"
+    W_TCPWMNG+=("$T_WALL")
+    cmp -s "$WORK/ng.prom" "$WORK/main.prom" || die "the pcapng form gave another exposition"
+    timed zstd -dcq "$MAIN_ZST"
+    W_ZSTD+=("$T_WALL")
+    timed "$TCPWM" -r "$MAIN_ZST" --scope all -q -o /dev/null
+    W_TCPWMZ+=("$T_WALL")
+    timed gzip -dc "$MAIN_GZ"
+    W_GZIP+=("$T_WALL")
+    timed "$TCPWM" -r "$MAIN_GZ" --scope all -q -o /dev/null
+    W_TCPWMG+=("$T_WALL")
+    if [ -n "$BASE" ]; then
+        timed "$BASE" -r "$MAIN" --scope all -q -o /dev/null
+        W_BASE+=("$T_WALL")
+    fi
     timed "$FLOOR" "$PREFIX"
     W_FLOORP+=("$T_WALL"); R_FLOORP+=("$T_RSS"); C_FLOORP+=("$T_CPU")
     timed "$TCPWM" -r "$PREFIX" --scope all -q -o /dev/null
@@ -236,6 +296,21 @@ row "floor: pcap_floor (prefix)" "$N_PREFIX" "$MFP" "$PPS_FP" "$(median "${C_FLO
 row "tcp_window_monitor -r (prefix)" "$N_PREFIX" "$MTP" "$PPS_TP" "$(median "${C_TCPWMP[@]}")" "${R_TCPWMP[@]}"
 [ $HAVE_TSHARK = 1 ] && row "tshark -r, TCP analysis (prefix)" "$N_PREFIX" "$MS" "$PPS_S" "$(median "${C_TSHARK[@]}")" "${R_TSHARK[@]}"
 echo
+MNGF=$(median "${W_FLOORNG[@]}"); MNG=$(median "${W_TCPWMNG[@]}")
+MZD=$(median "${W_ZSTD[@]}"); MZ=$(median "${W_TCPWMZ[@]}")
+MGD=$(median "${W_GZIP[@]}"); MG=$(median "${W_TCPWMG[@]}")
+row2() { printf '%-36s %9s %9.3f %12s\n' "$1" "$N_MAIN" "$2" "$(fmt_pps "$(div "$N_MAIN" "$2" %.0f)")"; }
+row2 "floor: pcap_floor (full, pcapng)" "$MNGF"
+row2 "tcp_window_monitor -r (pcapng)" "$MNG"
+row2 "zstd -dc (full.zst)" "$MZD"
+row2 "tcp_window_monitor -r (full.zst)" "$MZ"
+row2 "gzip -dc (full.gz)" "$MGD"
+row2 "tcp_window_monitor -r (full.gz)" "$MG"
+if [ -n "$BASE" ]; then
+    MB=$(median "${W_BASE[@]}")
+    row2 "baseline $BASE_REV ($BASE_ID) -r" "$MB"
+fi
+echo
 echo "wall s per round: floor  ${W_FLOOR[*]}"
 echo "                  tcpwm  ${W_TCPWM[*]}"
 [ $HAVE_TSHARK = 1 ] && echo "                  tshark ${W_TSHARK[*]}"
@@ -264,6 +339,19 @@ printf '%-56s %11sx  %-10s %s\n' "  (the hardening issue's target)" "$R_FLOOR_X"
 printf '%-56s %11sx  %-10s %s\n' "  (same on the prefix)" "$R_FLOOR_XP" "" ""
 printf '%-56s %11sx  %-10s %s\n' "  (full file, fastest round of each)" "$(div "$(minimum "${W_FLOOR[@]}")" "$(minimum "${W_TCPWM[@]}")")" "" ""
 printf '%-56s %11sx  %-10s %s\n' "  (full file, by cpu time instead of wall time)" "$(div "$(median "${C_FLOOR[@]}")" "$(median "${C_TCPWM[@]}")")" "" ""
+R_PLAIN=$(div "$MF" "$MT")
+R_NG=$(div "$MF" "$MNG")
+R_NGNG=$(div "$MNGF" "$MNG")
+R_ZST=$(awk -v z="$MZ" -v d="$MZD" -v t="$MT" 'BEGIN { m = d > t ? d : t; printf "%.2f", z / m }')
+R_GZ=$(awk -v g="$MG" -v d="$MGD" -v t="$MT" 'BEGIN { m = d > t ? d : t; printf "%.2f", g / m }')
+printf '%-56s %11sx  %-10s %s\n' "issue 9: classic pcap replay / its libpcap loop" "$R_PLAIN" ">= 1.0x" "$(verdict "$R_PLAIN" 1.0 '>=')"
+printf '%-56s %11sx  %-10s %s\n' "issue 9: pcapng replay / libpcap loop on classic pcap" "$R_NG" ">= 1.0x" "$(verdict "$R_NG" 1.0 '>=')"
+printf '%-56s %11sx  %-10s %s\n' "  (pcapng replay / libpcap loop on the same pcapng)" "$R_NGNG" "" ""
+printf '%-56s %11sx  %-10s %s\n' "issue 9: -r .zst / max(zstd -dc, plain replay), time" "$R_ZST" "<= 1.2x" "$(verdict "$R_ZST" 1.2 '<=')"
+printf '%-56s %11sx  %-10s %s\n' "issue 9: -r .gz / max(gzip -dc, plain replay), time" "$R_GZ" "<= 1.2x" "$(verdict "$R_GZ" 1.2 '<=')"
+if [ -n "$BASE" ]; then
+    printf '%-56s %11sx  %-10s %s\n' "this tree's replay time / $BASE_REV's" "$(div "$MT" "$MB")" "" ""
+fi
 printf '%-56s %11sx  %-10s %s\n' "vs tshark: tcpwm pps (full) / tshark pps (prefix)" "$R_TS_X" ">= 50x" "$(verdict "$R_TS_X" 50 '>=')"
 printf '%-56s %11sx  %-10s %s\n' "  (same input: tcpwm pps (prefix) / tshark pps (prefix))" "$R_TS_XP" "" ""
 [ $HAVE_TSHARK = 1 ] && printf '%-56s %11sx  %-10s %s\n' "  (fastest round of each: full-file pps / prefix pps)" "$(awk -v nt="$N_MAIN" -v wt="$(minimum "${W_TCPWM[@]}")" -v ns="$N_PREFIX" -v ws="$(minimum "${W_TSHARK[@]}")" 'BEGIN { printf "%.1f", (nt / wt) / (ns / ws) }')" "" ""
