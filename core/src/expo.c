@@ -412,7 +412,13 @@ typedef struct family {
     fam_kind kind;
     size_t off; /* offset of the uint64_t value in tcpwm_metrics */
     const char *help;
+    bool per_flow; /* counts events of flows: gets the port label (semantics 8) */
 } family;
+
+/* Families of per-flow fields (tcpwm/metrics.h), and the others: the
+ * whole capture's, or the monitor's own limits. */
+#define PER_FLOW true
+#define WHOLE false
 
 #define TCPWM__OFF(field) offsetof(tcpwm_metrics, field)
 
@@ -420,73 +426,73 @@ typedef struct family {
  * format (tests and the plugin compare documents byte for byte). */
 static const family families[] = {
     {"tcp_monitor_packets", FK_COUNTER, TCPWM__OFF(packets),
-     "Frames read from the capture, TCP or not."},
+     "Frames read from the capture, TCP or not.", WHOLE},
     {"tcp_monitor_tcp_packets", FK_COUNTER, TCPWM__OFF(tcp_packets),
-     "Frames that decoded to a TCP segment."},
+     "Frames that decoded to a TCP segment.", WHOLE},
     {"tcp_monitor_global_tcp_packets", FK_COUNTER, TCPWM__OFF(global_tcp_packets),
-     "TCP segments between two global unicast addresses."},
+     "TCP segments between two global unicast addresses.", WHOLE},
     {"tcp_monitor_packet_loss_missing", FK_COUNTER, TCPWM__OFF(missing),
-     "Segments that skipped sequence space the capture never showed (a hole opened)."},
+     "Segments that skipped sequence space the capture never showed (a hole opened).", PER_FLOW},
     {"tcp_monitor_packet_loss_duplicate", FK_COUNTER, TCPWM__OFF(duplicate),
-     "Segments carrying data the capture had already seen."},
+     "Segments carrying data the capture had already seen.", PER_FLOW},
     {"tcp_monitor_packet_loss_out_of_order", FK_COUNTER, TCPWM__OFF(out_of_order),
-     "Segments that filled (part of) an open sequence hole."},
+     "Segments that filled (part of) an open sequence hole.", PER_FLOW},
     {"tcp_monitor_capture_gap", FK_COUNTER, TCPWM__OFF(capture_gap),
-     "Sequence holes the receiver acknowledged but the capture never showed."},
-    {"tcp_monitor_keepalive", FK_COUNTER, TCPWM__OFF(keepalive), "TCP keep-alive segments."},
+     "Sequence holes the receiver acknowledged but the capture never showed.", PER_FLOW},
+    {"tcp_monitor_keepalive", FK_COUNTER, TCPWM__OFF(keepalive), "TCP keep-alive segments.", PER_FLOW},
     {"tcp_monitor_zero_window_probe", FK_COUNTER, TCPWM__OFF(zero_window_probe),
-     "TCP zero-window probes."},
+     "TCP zero-window probes.", PER_FLOW},
     {"tcp_monitor_zero_window", FK_COUNTER, TCPWM__OFF(zero_window),
-     "Segments advertising a zero receive window."},
+     "Segments advertising a zero receive window.", PER_FLOW},
     {"tcp_monitor_window_shrink", FK_COUNTER, TCPWM__OFF(window_shrink),
-     "Segments whose scaled window was smaller than the previous one in the same direction."},
+     "Segments whose scaled window was smaller than the previous one in the same direction.", PER_FLOW},
     {"tcp_monitor_window_right_edge_retreat", FK_COUNTER, TCPWM__OFF(right_edge_retreat),
-     "Segments that moved the right edge of the window (ack + window) left."},
+     "Segments that moved the right edge of the window (ack + window) left.", PER_FLOW},
     {"tcp_monitor_window_scale_unknown_packets", FK_COUNTER, TCPWM__OFF(scale_unknown),
-     "Window-analyzed segments whose window scale was unknown (handshake not seen)."},
+     "Window-analyzed segments whose window scale was unknown (handshake not seen).", PER_FLOW},
     {"tcp_monitor_connections_opened", FK_COUNTER, TCPWM__OFF(conn_opened),
-     "Connections opened (first packet seen, or a new SYN on a reused port)."},
+     "Connections opened (first packet seen, or a new SYN on a reused port).", PER_FLOW},
     {"tcp_monitor_connections_closed", FK_COUNTER, TCPWM__OFF(conn_closed),
-     "Connections closed by a RST or by a FIN in both directions."},
+     "Connections closed by a RST or by a FIN in both directions.", PER_FLOW},
     {"tcp_monitor_flows_evicted", FK_EVICT, TCPWM__OFF(evicted),
-     "Open flows removed from the flow table before they closed, by reason."},
+     "Open flows removed from the flow table before they closed, by reason.", WHOLE},
     {"tcp_monitor_holes_forgotten", FK_COUNTER, TCPWM__OFF(holes_forgotten),
-     "Sequence holes dropped because their direction had too many open."},
+     "Sequence holes dropped because their direction had too many open.", WHOLE},
     {"tcp_monitor_decode_errors", FK_DECODE, TCPWM__OFF(decode_errors),
-     "Frames that should carry IP and TCP but could not be decoded, by reason."},
+     "Frames that should carry IP and TCP but could not be decoded, by reason.", WHOLE},
     {"tcp_monitor_tunneled_packets", FK_ENCAP, TCPWM__OFF(tunneled),
      "Frames decoded through each kind of encapsulation (tunnel or label stack), once per "
-     "kind per frame."},
+     "kind per frame.", WHOLE},
     {"tcp_monitor_fragments", FK_FRAG, TCPWM__OFF(fragments),
      "Fragmented TCP datagrams (IPv4, IPv6), counted once each when reassembly ends, by "
-     "outcome."},
+     "outcome.", WHOLE},
     {"tcp_monitor_fragments_ignored", FK_FRAG_IGNORED, TCPWM__OFF(fragments_ignored),
-     "Fragments of TCP datagrams that reassembly ignored, by reason."},
+     "Fragments of TCP datagrams that reassembly ignored, by reason.", WHOLE},
     {"tcp_monitor_active_connections", FK_GAUGE, TCPWM__OFF(active_connections),
-     "Connections in the flow table that are not closed."},
+     "Connections in the flow table that are not closed.", WHOLE},
     {"tcp_monitor_current_window_size_bytes", FK_GAUGE, TCPWM__OFF(current_window),
-     "Scaled receive window of the most recently analyzed segment."},
+     "Scaled receive window of the most recently analyzed segment.", WHOLE},
     {"tcp_monitor_packet_loss_gap_bytes", FK_GAP, TCPWM__OFF(gap),
-     "Bytes of sequence space skipped by each missing event."},
+     "Bytes of sequence space skipped by each missing event.", PER_FLOW},
     {"tcp_monitor_hole_fill_seconds", FK_FILL, TCPWM__OFF(fill),
-     "Capture time from a sequence hole opening to its out-of-order fill."},
+     "Capture time from a sequence hole opening to its out-of-order fill.", PER_FLOW},
     {"tcp_monitor_duplicate_acks", FK_COUNTER, TCPWM__OFF(dup_ack),
-     "Duplicate ACKs, as Wireshark's tcp.analysis.duplicate_ack."},
+     "Duplicate ACKs, as Wireshark's tcp.analysis.duplicate_ack.", PER_FLOW},
     {"tcp_monitor_retransmissions", FK_RETX, TCPWM__OFF(retransmissions),
      "Retransmitted segments by kind, as Wireshark's tcp.analysis.fast_retransmission, "
-     "spurious_retransmission and the other tcp.analysis.retransmission."},
+     "spurious_retransmission and the other tcp.analysis.retransmission.", PER_FLOW},
     {"tcp_monitor_reordered_segments", FK_COUNTER, TCPWM__OFF(reordered),
-     "Segments arriving out of order, as Wireshark's tcp.analysis.out_of_order."},
+     "Segments arriving out of order, as Wireshark's tcp.analysis.out_of_order.", PER_FLOW},
     {"tcp_monitor_dsack", FK_COUNTER, TCPWM__OFF(dsack),
-     "Segments whose SACK option reports a duplicate (D-SACK, RFC 2883)."},
+     "Segments whose SACK option reports a duplicate (D-SACK, RFC 2883).", PER_FLOW},
     {"tcp_monitor_rtt_segments_untracked", FK_COUNTER, TCPWM__OFF(rtt_untracked),
-     "Data segments not remembered for the ACK RTT because a cap was reached."},
+     "Data segments not remembered for the ACK RTT because a cap was reached.", WHOLE},
     {"tcp_monitor_ack_rtt_seconds", FK_RTT, TCPWM__OFF(ack_rtt),
      "Capture time from a data segment to the ACK of its end, as Wireshark's "
-     "tcp.analysis.ack_rtt."},
+     "tcp.analysis.ack_rtt.", PER_FLOW},
     {"tcp_monitor_handshake_rtt_seconds", FK_RTT, TCPWM__OFF(handshake_rtt),
      "Capture time from a SYN to the ACK completing the handshake, as Wireshark's "
-     "tcp.analysis.initial_rtt."},
+     "tcp.analysis.initial_rtt.", PER_FLOW},
 };
 
 /* Label values of the two labelled counters, straight from the maps in the
@@ -508,70 +514,172 @@ static uint64_t u64_at(const tcpwm_metrics *m, size_t off)
     return v;
 }
 
-/* Every sample of a family: label set by label set, each series in
- * snapshot order (OpenMetrics forbids interleaving Metrics, and wants the
- * points of one Metric in ascending time). */
+/* Where one family's samples come from: snapshot i is at[i * stride];
+ * with a port label (port != NULL), the flows of that service only. */
+typedef struct source {
+    const tcpwm_metrics *at;
+    size_t stride;
+    const char *port; /* the port label's value, or NULL: no label */
+} source;
+
+/* The sample's labels: the source's port label, then (name, value) if
+ * name is not NULL. Label names in alphabetical order, as the Go client
+ * writes them; `le` comes last, from put_series. Returns the count. */
+static size_t labels_of(const source *src, const char *name, const char *value,
+                        const char *out[4])
+{
+    size_t n = 0;
+    if (name) {
+        out[2 * n] = name;
+        out[2 * n + 1] = value;
+        n++;
+    }
+    if (src->port) {
+        out[2 * n] = "port";
+        out[2 * n + 1] = src->port;
+        n++;
+    }
+    return n;
+}
+
+/* Every sample of a counter family with a label of its own: label set by
+ * label set, each series in snapshot order (OpenMetrics forbids
+ * interleaving Metrics, and wants the points of one Metric in ascending
+ * time). */
 static void put_labelled(writer *w, const family *fa, const char *label,
-                         const char *const *reasons, size_t nr, const tcpwm_metrics *snaps,
+                         const char *const *reasons, size_t nr, const source *src,
                          const int64_t *ts, size_t n)
 {
     for (size_t r = 0; r < nr; r++) {
-        const char *pair[2] = {label, reasons[r]};
+        const char *pairs[4];
+        size_t nl = labels_of(src, label, reasons[r], pairs);
         for (size_t i = 0; i < n; i++) {
-            put_series(w, fa->name, "_total", pair, 1, NULL);
+            put_series(w, fa->name, "_total", pairs, nl, NULL);
             put(w, " ");
-            put_u64(w, u64_at(&snaps[i], fa->off + r * sizeof(uint64_t)));
+            put_u64(w, u64_at(&src->at[i * src->stride], fa->off + r * sizeof(uint64_t)));
             put_end(w, ts ? &ts[i] : NULL);
         }
     }
 }
 
-static void put_hist_count(writer *w, const char *name, uint64_t count, const int64_t *ts)
-{
-    put_series(w, name, "_count", NULL, 0, NULL);
-    put(w, " ");
-    put_u64(w, count);
-    put_end(w, ts);
-}
-
-static void put_hist_sum(writer *w, const char *name, double sum, const int64_t *ts)
-{
-    put_series(w, name, "_sum", NULL, 0, NULL);
-    put(w, " ");
-    put_float(w, sum);
-    put_end(w, ts);
-}
-
 /* One histogram MetricPoint: cumulative buckets, +Inf, then _count and
  * _sum in the format's order. _count is the +Inf value (not a separate
  * field) so the document is consistent by construction. */
-static void put_hist_point(writer *w, const char *name, const uint64_t *bucket, char (*le)[40],
-                           size_t nb, uint64_t inf, double sum, const int64_t *ts)
+static void put_hist_point(writer *w, const char *name, const char *const *labels, size_t nl,
+                           const uint64_t *bucket, char (*le)[40], size_t nb, uint64_t inf,
+                           double sum, const int64_t *ts)
 {
     uint64_t c = 0;
-    for (size_t j = 0; j < nb; j++) {
-        c += bucket[j];
-        put_series(w, name, "_bucket", NULL, 0, le[j]);
+    for (size_t j = 0; j <= nb; j++) {
+        c += j < nb ? bucket[j] : inf;
+        put_series(w, name, "_bucket", labels, nl, j < nb ? le[j] : "+Inf");
         put(w, " ");
         put_u64(w, c);
         put_end(w, ts);
     }
-    c += inf;
-    put_series(w, name, "_bucket", NULL, 0, "+Inf");
-    put(w, " ");
-    put_u64(w, c);
-    put_end(w, ts);
-    if (w->f == TCPWM_FMT_OPENMETRICS) {
-        put_hist_count(w, name, c, ts);
-        put_hist_sum(w, name, sum, ts);
-    } else {
-        put_hist_sum(w, name, sum, ts);
-        put_hist_count(w, name, c, ts);
+    for (int k = 0; k < 2; k++) {
+        /* OpenMetrics: _count then _sum; Prometheus text the reverse. */
+        bool count = (k == 0) == (w->f == TCPWM_FMT_OPENMETRICS);
+        put_series(w, name, count ? "_count" : "_sum", labels, nl, NULL);
+        put(w, " ");
+        if (count)
+            put_u64(w, c);
+        else
+            put_float(w, sum);
+        put_end(w, ts);
+    }
+}
+
+/* Bucket bounds as label values, rendered once per document. */
+typedef struct bounds {
+    char gap[TCPWM_GAP_BUCKETS][40];
+    char fill[TCPWM_FILL_BUCKETS][40];
+    char rtt[TCPWM_RTT_BUCKETS][40];
+} bounds;
+
+/* The samples of family fa from one source, all snapshots. */
+static void put_samples(writer *w, const family *fa, const source *src, bounds *le,
+                        const int64_t *ts_ns, size_t n)
+{
+    const char *pairs[4];
+    size_t nl = labels_of(src, NULL, NULL, pairs);
+    switch (fa->kind) {
+    case FK_COUNTER:
+    case FK_GAUGE:
+        for (size_t i = 0; i < n; i++) {
+            put_series(w, fa->name, fa->kind == FK_COUNTER ? "_total" : "", pairs, nl, NULL);
+            put(w, " ");
+            put_u64(w, u64_at(&src->at[i * src->stride], fa->off));
+            put_end(w, ts_ns ? &ts_ns[i] : NULL);
+        }
+        break;
+    case FK_EVICT:
+        put_labelled(w, fa, "reason", evict_reasons, TCPWM_EVICT__COUNT, src, ts_ns, n);
+        break;
+    case FK_DECODE:
+        put_labelled(w, fa, "reason", decode_reasons, TCPWM_DE__COUNT, src, ts_ns, n);
+        break;
+    case FK_ENCAP:
+        put_labelled(w, fa, "encap", encap_kinds, TCPWM_ENCAP__COUNT, src, ts_ns, n);
+        break;
+    case FK_FRAG:
+        put_labelled(w, fa, "outcome", frag_outcomes, TCPWM_FRAG__COUNT, src, ts_ns, n);
+        break;
+    case FK_FRAG_IGNORED:
+        put_labelled(w, fa, "reason", frag_ignored, TCPWM_FRAG_IGN__COUNT, src, ts_ns, n);
+        break;
+    case FK_RETX:
+        put_labelled(w, fa, "kind", retx_kinds, TCPWM_RETX_KINDS, src, ts_ns, n);
+        break;
+    case FK_GAP:
+        for (size_t i = 0; i < n; i++) {
+            const tcpwm_hist_gap *h = &src->at[i * src->stride].gap;
+            put_hist_point(w, fa->name, pairs, nl, h->bucket, le->gap, TCPWM_GAP_BUCKETS,
+                           h->inf, (double)h->sum, ts_ns ? &ts_ns[i] : NULL);
+        }
+        break;
+    case FK_FILL:
+        for (size_t i = 0; i < n; i++) {
+            const tcpwm_hist_fill *h = &src->at[i * src->stride].fill;
+            /* One division of exact integers: correctly rounded, so
+             * 1500000 ns prints as 0.0015, not 0.0015000000000000000312. */
+            put_hist_point(w, fa->name, pairs, nl, h->bucket, le->fill, TCPWM_FILL_BUCKETS,
+                           h->inf, (double)h->sum_ns / 1e9, ts_ns ? &ts_ns[i] : NULL);
+        }
+        break;
+    case FK_RTT:
+        for (size_t i = 0; i < n; i++) {
+            tcpwm_hist_rtt h;
+            memcpy(&h, (const char *)&src->at[i * src->stride] + fa->off, sizeof h);
+            put_hist_point(w, fa->name, pairs, nl, h.bucket, le->rtt, TCPWM_RTT_BUCKETS, h.inf,
+                           (double)h.sum_ns / 1e9, ts_ns ? &ts_ns[i] : NULL);
+        }
+        break;
+    }
+}
+
+static const char *type_of(fam_kind k)
+{
+    switch (k) {
+    case FK_GAUGE:
+        return "gauge";
+    case FK_GAP:
+    case FK_FILL:
+    case FK_RTT:
+        return "histogram";
+    default:
+        return "counter";
     }
 }
 
 int tcpwm_expo_metrics(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
                        const int64_t *ts_ns, size_t n)
+{
+    return tcpwm_expo_metrics_services(b, f, snaps, ts_ns, n, NULL);
+}
+
+int tcpwm_expo_metrics_services(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
+                                const int64_t *ts_ns, size_t n, const tcpwm_expo_services *svc)
 {
     writer w;
     int rc = w_begin(&w, b, f);
@@ -580,86 +688,38 @@ int tcpwm_expo_metrics(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
     /* Several untimestamped points of one series would be duplicates. */
     if (!snaps || n == 0 || (!ts_ns && n != 1))
         return TCPWM_EINVAL;
+    if (svc && (svc->n_ports == 0 || svc->n_ports > TCPWM_MAX_SERVICE_PORTS || !svc->ports ||
+                !svc->blocks))
+        return TCPWM_EINVAL;
 
-    /* Bucket bounds as label values, rendered once per document. */
-    char gap_le[TCPWM_GAP_BUCKETS][40];
-    char fill_le[TCPWM_FILL_BUCKETS][40];
-    char rtt_le[TCPWM_RTT_BUCKETS][40];
+    bounds le;
     for (size_t j = 0; j < TCPWM_GAP_BUCKETS; j++)
-        tcpwm_expo_float(gap_le[j], (double)tcpwm_gap_bounds[j], f);
+        tcpwm_expo_float(le.gap[j], (double)tcpwm_gap_bounds[j], f);
     for (size_t j = 0; j < TCPWM_FILL_BUCKETS; j++)
-        tcpwm_expo_float(fill_le[j], (double)tcpwm_fill_bounds_ns[j] / 1e9, f);
+        tcpwm_expo_float(le.fill[j], (double)tcpwm_fill_bounds_ns[j] / 1e9, f);
     for (size_t j = 0; j < TCPWM_RTT_BUCKETS; j++)
-        tcpwm_expo_float(rtt_le[j], (double)tcpwm_rtt_bounds_ns[j] / 1e9, f);
+        tcpwm_expo_float(le.rtt[j], (double)tcpwm_rtt_bounds_ns[j] / 1e9, f);
+
+    /* Port label values: the ports in the given (ascending) order, then
+     * "other". */
+    char port_text[TCPWM_MAX_SERVICE_PORTS][8];
+    size_t slots = svc ? svc->n_ports + 1 : 0;
+    for (size_t j = 0; j + 1 < slots; j++)
+        snprintf(port_text[j], sizeof port_text[j], "%u", (unsigned)svc->ports[j]);
 
     for (size_t k = 0; k < sizeof families / sizeof families[0] && !w.rc; k++) {
         const family *fa = &families[k];
-        switch (fa->kind) {
-        case FK_COUNTER:
-        case FK_GAUGE: {
-            bool counter = fa->kind == FK_COUNTER;
-            const char *suffix = counter ? "_total" : "";
-            put_meta(&w, fa->name, suffix, counter ? "counter" : "gauge", fa->help, false);
-            for (size_t i = 0; i < n; i++) {
-                put_series(&w, fa->name, suffix, NULL, 0, NULL);
-                put(&w, " ");
-                put_u64(&w, u64_at(&snaps[i], fa->off));
-                put_end(&w, ts_ns ? &ts_ns[i] : NULL);
+        const char *type = type_of(fa->kind);
+        bool counter = strcmp(type, "counter") == 0;
+        put_meta(&w, fa->name, counter ? "_total" : "", type, fa->help, false);
+        if (svc && fa->per_flow) {
+            for (size_t j = 0; j < slots; j++) {
+                source src = {&svc->blocks[j], slots, j + 1 < slots ? port_text[j] : "other"};
+                put_samples(&w, fa, &src, &le, ts_ns, n);
             }
-            break;
-        }
-        case FK_EVICT:
-            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, "reason", evict_reasons, TCPWM_EVICT__COUNT, snaps, ts_ns, n);
-            break;
-        case FK_DECODE:
-            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, "reason", decode_reasons, TCPWM_DE__COUNT, snaps, ts_ns, n);
-            break;
-        case FK_ENCAP:
-            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, "encap", encap_kinds, TCPWM_ENCAP__COUNT, snaps, ts_ns, n);
-            break;
-        case FK_FRAG:
-            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, "outcome", frag_outcomes, TCPWM_FRAG__COUNT, snaps, ts_ns, n);
-            break;
-        case FK_FRAG_IGNORED:
-            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, "reason", frag_ignored, TCPWM_FRAG_IGN__COUNT, snaps, ts_ns,
-                         n);
-            break;
-        case FK_GAP:
-            put_meta(&w, fa->name, "", "histogram", fa->help, false);
-            for (size_t i = 0; i < n; i++) {
-                const tcpwm_hist_gap *h = &snaps[i].gap;
-                put_hist_point(&w, fa->name, h->bucket, gap_le, TCPWM_GAP_BUCKETS, h->inf,
-                               (double)h->sum, ts_ns ? &ts_ns[i] : NULL);
-            }
-            break;
-        case FK_FILL:
-            put_meta(&w, fa->name, "", "histogram", fa->help, false);
-            for (size_t i = 0; i < n; i++) {
-                const tcpwm_hist_fill *h = &snaps[i].fill;
-                /* One division of exact integers: correctly rounded, so
-                 * 1500000 ns prints as 0.0015, not 0.0015000000000000000312. */
-                put_hist_point(&w, fa->name, h->bucket, fill_le, TCPWM_FILL_BUCKETS, h->inf,
-                               (double)h->sum_ns / 1e9, ts_ns ? &ts_ns[i] : NULL);
-            }
-            break;
-        case FK_RETX:
-            put_meta(&w, fa->name, "_total", "counter", fa->help, false);
-            put_labelled(&w, fa, "kind", retx_kinds, TCPWM_RETX_KINDS, snaps, ts_ns, n);
-            break;
-        case FK_RTT:
-            put_meta(&w, fa->name, "", "histogram", fa->help, false);
-            for (size_t i = 0; i < n; i++) {
-                tcpwm_hist_rtt h;
-                memcpy(&h, (const char *)&snaps[i] + fa->off, sizeof h);
-                put_hist_point(&w, fa->name, h.bucket, rtt_le, TCPWM_RTT_BUCKETS, h.inf,
-                               (double)h.sum_ns / 1e9, ts_ns ? &ts_ns[i] : NULL);
-            }
-            break;
+        } else {
+            source src = {snaps, 1, NULL};
+            put_samples(&w, fa, &src, &le, ts_ns, n);
         }
     }
     return w_end(&w);

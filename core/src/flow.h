@@ -3,6 +3,7 @@
 #ifndef TCPWM_FLOW_H
 #define TCPWM_FLOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pool.h"
@@ -61,6 +62,7 @@ typedef struct tcpwm__flow {
     uint8_t init_side;       /* key side (0/1) of the initiator */
     uint8_t closed;          /* RST seen, or FIN from both sides */
     uint8_t global;          /* both addresses global unicast (the key decides) */
+    uint8_t service;         /* per-service metrics block (semantics 8); 0 without */
     tcpwm__wsan wsan;        /* Wireshark's analysis (wsan.h), read after the rest */
 } tcpwm__flow;
 
@@ -70,5 +72,8 @@ typedef struct tcpwm__flow {
  * 4 at half of it) a flow costs at most 256 (bench/flow_memory, and the
  * RSS of bench/run.sh with half a million flows). */
 _Static_assert(sizeof(tcpwm__flow) <= 232, "tcpwm__flow fits the per-flow budget");
+/* The service byte took the padding before the analysis state. */
+_Static_assert(offsetof(tcpwm__flow, service) + 1 <= offsetof(tcpwm__flow, wsan),
+               "the service slot sits in padding");
 
 #endif

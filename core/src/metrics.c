@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* 2^6 .. 2^24 bytes: from a fraction of a segment to a whole window of
  * the largest scaled size in common use. */
@@ -115,4 +116,60 @@ const char *tcpwm_retx_label(tcpwm_retx_kind k)
     case TCPWM_RETX_NONE: break;
     }
     return NULL;
+}
+
+/* The per-flow counters, by field (tcpwm/metrics.h). */
+#define TCPWM__PER_FLOW_COUNTERS(XX)                                                          \
+    XX(missing) XX(duplicate) XX(out_of_order) XX(capture_gap) XX(keepalive)                 \
+    XX(zero_window_probe) XX(zero_window) XX(window_shrink) XX(right_edge_retreat)           \
+    XX(scale_unknown) XX(conn_opened) XX(conn_closed) XX(dup_ack) XX(retransmissions[0])     \
+    XX(retransmissions[1]) XX(retransmissions[2]) XX(reordered) XX(dsack)
+_Static_assert(TCPWM_RETX_KINDS == 3, "TCPWM__PER_FLOW_COUNTERS lists every kind");
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    /* Both non-negative (observations are clamped at 0). */
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static void add_buckets(uint64_t *to, const uint64_t *from, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        to[i] += from[i];
+}
+
+static void add_rtt(tcpwm_hist_rtt *to, const tcpwm_hist_rtt *from)
+{
+    add_buckets(to->bucket, from->bucket, TCPWM_RTT_BUCKETS);
+    to->inf += from->inf;
+    to->count += from->count;
+    to->sum_ns = sat_add(to->sum_ns, from->sum_ns);
+}
+
+void tcpwm_metrics_add_per_flow(tcpwm_metrics *to, const tcpwm_metrics *from)
+{
+#define TCPWM__ADD(f) to->f += from->f;
+    TCPWM__PER_FLOW_COUNTERS(TCPWM__ADD)
+#undef TCPWM__ADD
+    add_buckets(to->gap.bucket, from->gap.bucket, TCPWM_GAP_BUCKETS);
+    to->gap.inf += from->gap.inf;
+    to->gap.count += from->gap.count;
+    to->gap.sum += from->gap.sum;
+    add_buckets(to->fill.bucket, from->fill.bucket, TCPWM_FILL_BUCKETS);
+    to->fill.inf += from->fill.inf;
+    to->fill.count += from->fill.count;
+    to->fill.sum_ns = sat_add(to->fill.sum_ns, from->fill.sum_ns);
+    add_rtt(&to->ack_rtt, &from->ack_rtt);
+    add_rtt(&to->handshake_rtt, &from->handshake_rtt);
+}
+
+void tcpwm_metrics_clear_per_flow(tcpwm_metrics *m)
+{
+#define TCPWM__CLEAR(f) m->f = 0;
+    TCPWM__PER_FLOW_COUNTERS(TCPWM__CLEAR)
+#undef TCPWM__CLEAR
+    memset(&m->gap, 0, sizeof m->gap);
+    memset(&m->fill, 0, sizeof m->fill);
+    memset(&m->ack_rtt, 0, sizeof m->ack_rtt);
+    memset(&m->handshake_rtt, 0, sizeof m->handshake_rtt);
 }

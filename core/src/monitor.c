@@ -39,6 +39,13 @@ struct tcpwm_monitor {
     tcpwm_flow_end_cb end_cb;
     void *end_ctx;
     tcpwm_flow_view view; /* what tcpwm_result.flow points at */
+    /* Service ports (docs/semantics.md 8): the ports, ascending, and one
+     * block of per-flow metrics per port and for "other" (the last). A
+     * flow's `service` indexes `blocks`, which is &metrics itself without
+     * service ports: the packet path picks its block without a branch. */
+    uint32_t n_services;
+    uint16_t services[TCPWM_MAX_SERVICE_PORTS];
+    tcpwm_metrics *blocks;
 };
 
 static const char *const verdict_labels[] = {
@@ -65,6 +72,66 @@ void tcpwm_config_default(tcpwm_config *c)
     tcpwm_decode_config_default(&c->decode);
     c->max_fragments = TCPWM_DEFAULT_MAX_FRAGMENTS;
     c->max_rtt_blocks = TCPWM_DEFAULT_MAX_RTT_BLOCKS;
+    c->n_service_ports = 0;
+    memset(c->service_ports, 0, sizeof c->service_ports);
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The configured service ports, sorted into m; TCPWM_EINVAL for too many
+ * or a duplicate. */
+static int set_services(tcpwm_monitor *m, const tcpwm_config *cfg)
+{
+    m->blocks = &m->metrics;
+    if (cfg->n_service_ports == 0)
+        return TCPWM_OK;
+    if (cfg->n_service_ports > TCPWM_MAX_SERVICE_PORTS)
+        return TCPWM_EINVAL;
+    m->n_services = cfg->n_service_ports;
+    memcpy(m->services, cfg->service_ports, m->n_services * sizeof m->services[0]);
+    qsort(m->services, m->n_services, sizeof m->services[0], cmp_port);
+    for (uint32_t i = 1; i < m->n_services; i++)
+        if (m->services[i] == m->services[i - 1])
+            return TCPWM_EINVAL;
+    m->blocks = calloc(m->n_services + 1u, sizeof *m->blocks);
+    return m->blocks ? TCPWM_OK : TCPWM_ENOMEM;
+}
+
+/* Block index of a port: its place in the list, or n_services ("other"). */
+static uint8_t service_of(const tcpwm_monitor *m, uint16_t port)
+{
+    uint32_t lo = 0, hi = m->n_services;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (m->services[mid] < port)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint8_t)(lo < m->n_services && m->services[lo] == port ? lo : m->n_services);
+}
+
+/* Semantics 8: a connection's service port is the port its SYN went to;
+ * without the SYN (the first packet seen is something else), whichever of
+ * its ports is listed, the lower when both are; else "other". A SYN-ACK
+ * first (the SYN not captured) comes from the port the SYN went to. */
+static uint8_t service_of_flow(const tcpwm_monitor *m, const tcpwm_segment *s)
+{
+    if (m->n_services == 0)
+        return 0;
+    uint8_t syn = s->flags & (TCPWM_SYN | TCPWM_ACK | TCPWM_RST);
+    if (syn == TCPWM_SYN)
+        return service_of(m, s->dport);
+    if (syn == (TCPWM_SYN | TCPWM_ACK))
+        return service_of(m, s->sport);
+    uint16_t lo = s->sport < s->dport ? s->sport : s->dport;
+    uint16_t hi = s->sport < s->dport ? s->dport : s->sport;
+    uint8_t k = service_of(m, lo);
+    return k != m->n_services ? k : service_of(m, hi);
 }
 
 /* A fragment's reassembly context: the VLAN IDs (their count, then both,
@@ -83,15 +150,24 @@ _Static_assert((int)TCPWM_FRAG_REASSEMBLED == (int)TCPWM__REASM_REASSEMBLED &&
 int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
 {
     *out = NULL;
-    if (cfg->max_holes == 0 || cfg->max_holes > 255 || cfg->idle_timeout_ns <= 0 ||
+    if (cfg->n_service_ports > TCPWM_MAX_SERVICE_PORTS || cfg->max_holes == 0 || cfg->max_holes > 255 || cfg->idle_timeout_ns <= 0 ||
         cfg->closed_linger_ns < 0 || (cfg->scope != TCPWM_SCOPE_GLOBAL && cfg->scope != TCPWM_SCOPE_ALL))
         return TCPWM_EINVAL;
     tcpwm_monitor *m = calloc(1, sizeof(*m));
     if (!m)
         return TCPWM_ENOMEM;
     m->cfg = *cfg;
-    int err = tcpwm__table_init(&m->table, cfg->max_flows, cfg->hash_seed);
+    int err = set_services(m, cfg);
     if (err) {
+        if (m->blocks != &m->metrics)
+            free(m->blocks);
+        free(m);
+        return err;
+    }
+    err = tcpwm__table_init(&m->table, cfg->max_flows, cfg->hash_seed);
+    if (err) {
+        if (m->blocks != &m->metrics)
+            free(m->blocks);
         free(m);
         return err;
     }
@@ -102,6 +178,8 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
                             cfg->hash_seed ^ 0x3c6ef372fe94f82bULL);
     if (err) {
         tcpwm__table_destroy(&m->table);
+        if (m->blocks != &m->metrics)
+            free(m->blocks);
         free(m);
         return err;
     }
@@ -111,6 +189,7 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
     tcpwm__ctxtab_init(&m->ctx, cfg->hash_seed);
     m->analysis.holes = &m->holes;
     m->analysis.metrics = &m->metrics;
+    m->analysis.fm = &m->metrics;
     m->analysis.wsan_pool = &m->wsan;
     m->analysis.max_holes = cfg->max_holes;
     m->expiry_due = INT64_MAX;
@@ -127,6 +206,8 @@ void tcpwm_monitor_free(tcpwm_monitor *m)
     tcpwm__ctxtab_destroy(&m->ctx);
     tcpwm__reasm_destroy(&m->reasm);
     tcpwm__wsan_pool_destroy(&m->wsan);
+    if (m->blocks != &m->metrics)
+        free(m->blocks);
     free(m);
 }
 
@@ -136,18 +217,49 @@ void tcpwm_monitor_on_flow_end(tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx
     m->end_ctx = ctx;
 }
 
-const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m) { return &m->metrics; }
+const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m)
+{
+    if (m->n_services != 0) {
+        /* The per-flow totals are the blocks' sum: summed here, when
+         * asked, rather than counted twice per packet. analysis.metrics is
+         * the monitor's own (non-const) pointer to these totals. */
+        tcpwm_metrics *t = m->analysis.metrics;
+        tcpwm_metrics_clear_per_flow(t);
+        for (uint32_t i = 0; i <= m->n_services; i++)
+            tcpwm_metrics_add_per_flow(t, &m->blocks[i]);
+    }
+    return &m->metrics;
+}
+
+size_t tcpwm_monitor_service_ports(const tcpwm_monitor *m, const uint16_t **ports)
+{
+    *ports = m->n_services ? m->services : NULL;
+    return m->n_services;
+}
+
+const tcpwm_metrics *tcpwm_monitor_service_metrics(const tcpwm_monitor *m)
+{
+    return m->n_services ? m->blocks : NULL;
+}
 
 size_t tcpwm_monitor_memory(const tcpwm_monitor *m)
 {
-    return sizeof(*m) + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes) +
+    size_t blocks = m->n_services ? (m->n_services + 1u) * sizeof(tcpwm_metrics) : 0;
+    return sizeof(*m) + blocks + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes) +
            tcpwm__ctxtab_memory(&m->ctx) + tcpwm__reasm_memory(&m->reasm) +
            tcpwm__wsan_pool_memory(&m->wsan);
 }
 
 /* The front ends' picture of a flow, endpoint 0 being the initiator. */
-static void make_view(const tcpwm__ctxtab *ctx, const tcpwm__flow *f, tcpwm_flow_view *v)
+static void make_view(const tcpwm_monitor *m, const tcpwm__flow *f, tcpwm_flow_view *v)
 {
+    const tcpwm__ctxtab *ctx = &m->ctx;
+    if (m->n_services == 0)
+        v->service_port = TCPWM_SERVICE_NONE;
+    else if (f->service < m->n_services)
+        v->service_port = m->services[f->service];
+    else
+        v->service_port = TCPWM_SERVICE_OTHER;
     v->encap_len = 0;
     if (f->key.encap != 0) {
         uint16_t n;
@@ -176,7 +288,7 @@ static void report_end(tcpwm_monitor *m, const tcpwm__flow *f)
 {
     if (m->end_cb) {
         tcpwm_flow_view v;
-        make_view(&m->ctx, f, &v);
+        make_view(m, f, &v);
         m->end_cb(m->end_ctx, &v);
     }
 }
@@ -315,12 +427,14 @@ static void make_room(tcpwm_monitor *m)
     }
 }
 
-static void flow_start(tcpwm_monitor *m, tcpwm__flow *f, uint8_t side, tcpwm_result *res)
+static void flow_start(tcpwm_monitor *m, tcpwm__flow *f, uint8_t side, const tcpwm_segment *s,
+                       tcpwm_result *res)
 {
     f->init_side = side;
     f->first_ns = m->now_ns;
+    f->service = service_of_flow(m, s);
     expiry_at(m, deadline(m->now_ns, m->cfg.idle_timeout_ns));
-    m->metrics.conn_opened++;
+    m->blocks[f->service].conn_opened++;
     m->metrics.active_connections++;
     res->events |= TCPWM_EV_CONN_OPENED;
 }
@@ -340,12 +454,13 @@ static bool is_new_connection(const tcpwm__flow *f, uint8_t side, const tcpwm_se
 
 /* Ends the connection in flow i and starts a new one on the same record,
  * at the head of the open list. Returns the (same) index. */
-static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, tcpwm_result *res)
+static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, const tcpwm_segment *s,
+                             tcpwm_result *res)
 {
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
     report_end(m, f);
     if (!f->closed) {
-        m->metrics.conn_closed++;
+        m->blocks[f->service].conn_closed++;
         m->metrics.active_connections--;
     }
     tcpwm__holes_clear(&m->holes, &f->half[0]);
@@ -356,7 +471,7 @@ static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, tcpwm_r
     leaving_place(m, i);
     tcpwm__table_remove(&m->table, i);
     i = tcpwm__table_insert(&m->table, &k); /* takes the record just freed */
-    flow_start(m, tcpwm__table_at(&m->table, i), side, res);
+    flow_start(m, tcpwm__table_at(&m->table, i), side, s, res);
     return i;
 }
 
@@ -367,7 +482,7 @@ static void close_flow(tcpwm_monitor *m, uint32_t i, tcpwm_result *res)
     leaving_place(m, i);
     tcpwm__table_move_closed(&m->table, i);
     expiry_at(m, deadline(m->now_ns, m->cfg.closed_linger_ns));
-    m->metrics.conn_closed++;
+    m->blocks[f->service].conn_closed++;
     m->metrics.active_connections--;
     res->events |= TCPWM_EV_CONN_CLOSED;
 }
@@ -543,9 +658,9 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         if (i == TCPWM__NIL)
             return; /* out of memory: the packet is counted, not analyzed */
         tcpwm__ctxtab_ref(&m->ctx, key->encap);
-        flow_start(m, tcpwm__table_at(&m->table, i), side, res);
+        flow_start(m, tcpwm__table_at(&m->table, i), side, s, res);
     } else if (is_new_connection(tcpwm__table_at(&m->table, i), side, s)) {
-        i = restart_flow(m, i, side, res);
+        i = restart_flow(m, i, side, s, res);
     }
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
     f->global = res->global;
@@ -564,6 +679,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     unsigned dir = side ^ f->init_side;
     res->analyzed = true;
     res->dir = (uint8_t)dir;
+    m->analysis.fm = &m->blocks[f->service];
     tcpwm__tcp_analyze(&m->analysis, f, dir, s, m->now_ns, res);
 
     if (!f->closed && ((s->flags & TCPWM_RST) ||
@@ -571,7 +687,7 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         close_flow(m, i, res);
 
     if (want_view) {
-        make_view(&m->ctx, f, &m->view);
+        make_view(m, f, &m->view);
         res->flow = &m->view;
     }
 }
@@ -603,7 +719,7 @@ static void visit_list(const tcpwm_monitor *m, uint32_t i, tcpwm_flow_end_cb cb,
     while (i != TCPWM__NIL) {
         const tcpwm__flow *f = tcpwm__table_at(&m->table, i);
         tcpwm_flow_view v;
-        make_view(&m->ctx, f, &v);
+        make_view(m, f, &v);
         cb(ctx, &v);
         i = f->prev;
     }

@@ -36,7 +36,7 @@ static void analyze_old_data(const tcpwm__analysis *a, tcpwm__flow *f, tcpwm__ha
                              uint32_t seq, uint32_t end, int64_t now_ns, tcpwm_result *res)
 {
     tcpwm__hole_report rep = {0, 0, 0};
-    tcpwm__holes_fill(a->holes, h, seq, end, now_ns, a->max_holes, observe_fill, a->metrics,
+    tcpwm__holes_fill(a->holes, h, seq, end, now_ns, a->max_holes, observe_fill, a->fm,
                       &rep);
     forgotten(a, rep.forgotten, res);
     if (rep.touched) {
@@ -44,12 +44,12 @@ static void analyze_old_data(const tcpwm__analysis *a, tcpwm__flow *f, tcpwm__ha
         res->events |= TCPWM_EV_OUT_OF_ORDER;
         res->holes_filled = rep.touched;
         res->fill_ns = rep.oldest_ns;
-        a->metrics->out_of_order++;
+        a->fm->out_of_order++;
         f->stats.out_of_order++;
     } else {
         res->verdict = TCPWM_V_DUPLICATE;
         res->events |= TCPWM_EV_DUPLICATE;
-        a->metrics->duplicate++;
+        a->fm->duplicate++;
         f->stats.duplicate++;
     }
 }
@@ -92,8 +92,8 @@ static void analyze_sequence_at(const tcpwm__analysis *a, tcpwm__flow *f, unsign
         tcpwm__hole_report rep = {0, 0, 0};
         tcpwm__holes_open(a->holes, h, h->next, seq, now_ns, a->max_holes, &rep);
         forgotten(a, rep.forgotten, res);
-        tcpwm_hist_gap_observe(&a->metrics->gap, gap);
-        a->metrics->missing++;
+        tcpwm_hist_gap_observe(&a->fm->gap, gap);
+        a->fm->missing++;
         f->stats.missing++;
         res->verdict = TCPWM_V_MISSING;
         res->events |= TCPWM_EV_MISSING;
@@ -105,7 +105,7 @@ static void analyze_sequence_at(const tcpwm__analysis *a, tcpwm__flow *f, unsign
         /* RFC 9293 3.8.6.1: one byte sent into a zero window is a probe
          * the receiver will not accept, so `next` stays. */
         if (s->payload_len == 1 && !syn && !fin && (peer->flags & TCPWM__H_LAST_WIN0)) {
-            a->metrics->zero_window_probe++;
+            a->fm->zero_window_probe++;
             res->verdict = TCPWM_V_ZERO_WINDOW_PROBE;
             res->events |= TCPWM_EV_ZERO_WINDOW_PROBE;
             return;
@@ -117,7 +117,7 @@ static void analyze_sequence_at(const tcpwm__analysis *a, tcpwm__flow *f, unsign
     /* seq before next. RFC 9293 3.8.4: a keep-alive carries SND.NXT - 1
      * and at most one (garbage) byte. */
     if (s->payload_len <= 1 && !syn && !fin && seq == h->next - 1u) {
-        a->metrics->keepalive++;
+        a->fm->keepalive++;
         res->verdict = TCPWM_V_KEEPALIVE;
         res->events |= TCPWM_EV_KEEPALIVE;
         return;
@@ -140,7 +140,7 @@ static void analyze_capture_gap(const tcpwm__analysis *a, tcpwm__flow *f, unsign
         return;
     uint32_t n = tcpwm__holes_acked(a->holes, sender, s->ack);
     if (n) {
-        a->metrics->capture_gap += n;
+        a->fm->capture_gap += n;
         f->stats.capture_gap += n;
         res->capture_gaps = n;
         res->events |= TCPWM_EV_CAPTURE_GAP;
@@ -171,14 +171,14 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
     res->scale = (uint8_t)shift;
     res->window = win;
     if (!known) {
-        a->metrics->scale_unknown++;
+        a->fm->scale_unknown++;
         res->events |= TCPWM_EV_SCALE_UNKNOWN;
     }
     if (h->flags & TCPWM__H_WIN) {
         res->window_prev = true;
         res->window_delta = (int64_t)win - (int64_t)h->win;
         if (win < h->win) {
-            a->metrics->window_shrink++;
+            a->fm->window_shrink++;
             f->stats.window_shrink++;
             res->events |= TCPWM_EV_WINDOW_SHRINK;
         }
@@ -186,13 +186,13 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
          * one scale unit the move is rounding, not a retreat. A FIN's
          * window may close as the connection ends. */
         if (!fin && tcpwm__seq_diff(h->edge, edge) >= (int32_t)(1u << shift)) {
-            a->metrics->right_edge_retreat++;
+            a->fm->right_edge_retreat++;
             f->stats.right_edge_retreat++;
             res->events |= TCPWM_EV_RIGHT_EDGE_RETREAT;
         }
     }
     if (s->window == 0 && !fin) {
-        a->metrics->zero_window++;
+        a->fm->zero_window++;
         f->stats.zero_window++;
         res->events |= TCPWM_EV_ZERO_WINDOW;
     }
@@ -213,7 +213,7 @@ static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned
 {
     tcpwm__wsan_result wr;
     tcpwm__wsan_observe(a->wsan_pool, &f->wsan, dir, s, &wr);
-    tcpwm_metrics *m = a->metrics;
+    tcpwm_metrics *m = a->fm;
     res->dup_ack = wr.dup_ack;
     res->reordered = wr.reordered;
     res->dsack = wr.dsack;
@@ -227,7 +227,7 @@ static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned
     if (wr.dsack)
         m->dsack++;
     if (wr.rtt_untracked)
-        m->rtt_untracked++;
+        a->metrics->rtt_untracked++; /* the pool's cap: process-wide */
     if (wr.retx != TCPWM_RETX_NONE)
         m->retransmissions[wr.retx - 1]++;
     if (wr.ack_rtt_ns >= 0)

@@ -17,7 +17,10 @@
 
 typedef struct tcpwm__analysis {
     tcpwm__hole_pool *holes;
-    tcpwm_metrics *metrics;
+    tcpwm_metrics *metrics; /* the whole capture's: process-wide fields */
+    /* Where this packet's per-flow fields count (tcpwm/metrics.h): the
+     * flow's service block, or `metrics` itself without service ports. */
+    tcpwm_metrics *fm;
     tcpwm__wsan_pool *wsan_pool; /* outstanding segments for the ACK RTT */
     uint32_t max_holes; /* per side */
 } tcpwm__analysis;

@@ -11,6 +11,8 @@
 #   timeline     OpenMetrics with 3 timestamped snapshots -> backfilled with
 #                `promtool tsdb create-blocks-from openmetrics`, as a
 #                --timeline file would be
+#   services     as prometheus, with --service-ports' port label
+#   services-timeline  as timeline, with the port label
 #
 # `promtool check metrics` only reads the text format 0.0.4 (OpenMetrics'
 # counter metadata without _total and its info type are errors there), and
@@ -29,7 +31,7 @@
 set -eu
 
 if [ $# -ne 3 ]; then
-    echo "usage: $0 TEST_EXPO prometheus|openmetrics|timeline WORKDIR" >&2
+    echo "usage: $0 TEST_EXPO prometheus|openmetrics|timeline|services|services-timeline WORKDIR" >&2
     exit 2
 fi
 test_expo=$1
@@ -71,7 +73,7 @@ backfill() {
 }
 
 case $mode in
-prometheus)
+prometheus | services)
     "$promtool" check metrics <"$dump" || fail "promtool check metrics rejected $dump"
     echo "promtool_check ($mode): promtool check metrics passed"
     ;;
@@ -85,7 +87,7 @@ openmetrics)
     grep -F 'file="C:\\caps\\\"odd\"\nx.pcap"' "$work/samples.txt" >/dev/null ||
         fail "escaped label value did not round-trip"
     ;;
-timeline)
+timeline | services-timeline)
     backfill "$dump"
     ;;
 *)

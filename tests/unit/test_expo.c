@@ -1147,6 +1147,128 @@ static void test_errors(void)
     tcpwm_buf_free(&b);
 }
 
+
+/* ---- The per-service view (docs/semantics.md 8) ------------------------ */
+
+/* Per-service blocks for ports 22 and 443 and "other": block j of
+ * snapshot i holds only per-flow fields, each a distinct figure. */
+#define SVC_PORTS 2
+static const uint16_t svc_ports[SVC_PORTS] = {22, 443};
+
+static void service_blocks(tcpwm_metrics *blk, size_t n)
+{
+    memset(blk, 0, n * (SVC_PORTS + 1) * sizeof *blk);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j <= SVC_PORTS; j++) {
+            tcpwm_metrics *b = &blk[i * (SVC_PORTS + 1) + j];
+            b->missing = 10 * (j + 1) + i;
+            b->retransmissions[0] = 100 + j;
+            tcpwm_hist_gap_observe(&b->gap, 100 * (j + 1));
+        }
+    }
+}
+
+static char *render_svc(tcpwm_format f, const tcpwm_metrics *s, const int64_t *ts, size_t n,
+                        const tcpwm_expo_services *svc)
+{
+    tcpwm_buf b;
+    tcpwm_buf_init(&b, 1u << 22);
+    int rc = tcpwm_expo_metrics_services(&b, f, s, ts, n, svc);
+    if (rc || !b.data) {
+        tcpwm_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static void test_services(void)
+{
+    tcpwm_metrics m;
+    known_metrics(&m);
+    tcpwm_metrics blk[SVC_PORTS + 1];
+    service_blocks(blk, 1);
+    tcpwm_expo_services svc = {svc_ports, SVC_PORTS, blk};
+
+    /* Without the view: the very bytes of tcpwm_expo_metrics(). */
+    char *plain = render(P, &m, NULL, 1, 0), *none = render_svc(P, &m, NULL, 1, NULL);
+    CHECK(plain && none && strcmp(plain, none) == 0);
+    free(none);
+
+    char *doc = render_svc(P, &m, NULL, 1, &svc);
+    CHECK(doc != NULL);
+    /* A per-flow counter: one series per port, then "other", no total. */
+    CHECK(strstr(doc, "\n# HELP tcp_monitor_packet_loss_missing_total " H_MISSING "\n"
+                      "# TYPE tcp_monitor_packet_loss_missing_total counter\n"
+                      "tcp_monitor_packet_loss_missing_total{port=\"22\"} 10\n"
+                      "tcp_monitor_packet_loss_missing_total{port=\"443\"} 20\n"
+                      "tcp_monitor_packet_loss_missing_total{port=\"other\"} 30\n"
+                      "# HELP tcp_monitor_packet_loss_duplicate_total " H_DUP "\n"));
+    /* Its own label first (names in alphabetical order), then port. */
+    CHECK(strstr(doc, "\ntcp_monitor_retransmissions_total{kind=\"fast\",port=\"22\"} 100\n"
+                      "tcp_monitor_retransmissions_total{kind=\"spurious\",port=\"22\"} 0\n"));
+    CHECK(strstr(doc, "\ntcp_monitor_retransmissions_total{kind=\"fast\",port=\"other\"} 102\n"));
+    /* Histograms: port, then le. */
+    CHECK(strstr(doc, "\ntcp_monitor_packet_loss_gap_bytes_bucket{port=\"443\",le=\"128\"} 0\n"
+                      "tcp_monitor_packet_loss_gap_bytes_bucket{port=\"443\",le=\"256\"} 1\n"));
+    CHECK(strstr(doc, "\ntcp_monitor_packet_loss_gap_bytes_sum{port=\"other\"} 300\n"
+                      "tcp_monitor_packet_loss_gap_bytes_count{port=\"other\"} 1\n"));
+    CHECK(!strstr(doc, "\ntcp_monitor_packet_loss_missing_total "));
+    CHECK(!strstr(doc, "\ntcp_monitor_hole_fill_seconds_count "));
+    /* The whole capture's families keep their unlabelled lines, from the
+     * totals. */
+    CHECK(strstr(doc, "\ntcp_monitor_packets_total 1000\n"));
+    CHECK(strstr(doc, "\ntcp_monitor_flows_evicted_total{reason=\"idle\"} 15\n"));
+    CHECK(strstr(doc, "\ntcp_monitor_current_window_size_bytes "));
+    CHECK(!strstr(doc, "tcp_monitor_packets_total{"));
+    /* Every family that loses its total gains exactly 3 series per sample
+     * line; the others are unchanged: the line counts tell. */
+    size_t lines_plain = 0, lines_svc = 0;
+    for (const char *c = plain; c && *c; c++)
+        lines_plain += *c == '\n';
+    for (const char *c = doc; c && *c; c++)
+        lines_svc += *c == '\n';
+    /* Per-flow sample lines without the view: 15 counters, 3 kinds, and 4
+     * histograms of 19+3, 16+3, 17+3 and 17+3 lines. */
+    size_t per_flow = 15 + 3 + 22 + 19 + 20 + 20;
+    CHECK_EQ_U64(lines_svc, lines_plain + per_flow * SVC_PORTS);
+    free(doc);
+    free(plain);
+
+    /* Timestamped: each port's series in time order, port after port. */
+    tcpwm_metrics s[2], blk2[2 * (SVC_PORTS + 1)];
+    int64_t ts[2];
+    growing(s, ts, 2);
+    service_blocks(blk2, 2);
+    svc.blocks = blk2;
+    doc = render_svc(OM, s, ts, 2, &svc);
+    char *sec = section(doc, "# TYPE tcp_monitor_packet_loss_missing counter\n");
+    CHECK_STREQ(sec, "# TYPE tcp_monitor_packet_loss_missing counter\n"
+                     "# HELP tcp_monitor_packet_loss_missing " H_MISSING "\n"
+                     "tcp_monitor_packet_loss_missing_total{port=\"22\"} 10 1700000000.123456789\n"
+                     "tcp_monitor_packet_loss_missing_total{port=\"22\"} 11 1700000001.123456789\n"
+                     "tcp_monitor_packet_loss_missing_total{port=\"443\"} 20 1700000000.123456789\n"
+                     "tcp_monitor_packet_loss_missing_total{port=\"443\"} 21 1700000001.123456789\n"
+                     "tcp_monitor_packet_loss_missing_total{port=\"other\"} 30 "
+                     "1700000000.123456789\n"
+                     "tcp_monitor_packet_loss_missing_total{port=\"other\"} 31 "
+                     "1700000001.123456789\n");
+    free(sec);
+    free(doc);
+
+    /* No ports, too many, or no blocks: refused. */
+    tcpwm_buf b;
+    tcpwm_buf_init(&b, 1u << 20);
+    tcpwm_expo_services bad = {svc_ports, 0, blk};
+    CHECK_EQ_U64(tcpwm_expo_metrics_services(&b, P, &m, NULL, 1, &bad), RC(TCPWM_EINVAL));
+    bad.n_ports = TCPWM_MAX_SERVICE_PORTS + 1;
+    CHECK_EQ_U64(tcpwm_expo_metrics_services(&b, P, &m, NULL, 1, &bad), RC(TCPWM_EINVAL));
+    bad.n_ports = SVC_PORTS;
+    bad.blocks = NULL;
+    CHECK_EQ_U64(tcpwm_expo_metrics_services(&b, P, &m, NULL, 1, &bad), RC(TCPWM_EINVAL));
+    CHECK_EQ_U64(b.len, 0);
+    tcpwm_buf_free(&b);
+}
+
 /* ---- --dump -------------------------------------------------------------- */
 
 static int dump(const char *mode, const char *path)
@@ -1154,7 +1276,21 @@ static int dump(const char *mode, const char *path)
     tcpwm_buf b;
     tcpwm_buf_init(&b, 1u << 22);
     int rc;
-    if (strcmp(mode, "timeline") == 0) {
+    tcpwm_metrics blk[3 * (SVC_PORTS + 1)];
+    tcpwm_expo_services svc = {svc_ports, SVC_PORTS, blk};
+    if (strcmp(mode, "services") == 0 || strcmp(mode, "services-timeline") == 0) {
+        /* --service-ports: a scrape (text format), or a --timeline. */
+        bool tl = mode[8] == '-';
+        tcpwm_metrics s[3];
+        int64_t ts[3];
+        growing(s, ts, 3);
+        service_blocks(blk, 3);
+        tcpwm_format f = tl ? OM : P;
+        rc = tcpwm_expo_metrics_services(&b, f, tl ? s : &s[2], tl ? ts : NULL, tl ? 3 : 1,
+                                         &svc);
+        if (!rc)
+            rc = tcpwm_expo_finish(&b, f);
+    } else if (strcmp(mode, "timeline") == 0) {
         /* What --timeline writes: OpenMetrics, every sample stamped. */
         tcpwm_metrics s[3];
         int64_t ts[3];
@@ -1178,7 +1314,8 @@ static int dump(const char *mode, const char *path)
         if (!rc)
             rc = extras(&b, f); /* ends the document */
     } else {
-        fprintf(stderr, "test_expo: --dump wants prometheus, openmetrics or timeline\n");
+        fprintf(stderr, "test_expo: --dump wants prometheus, openmetrics, timeline, services or "
+                        "services-timeline\n");
         return 2;
     }
     if (rc) {
@@ -1201,7 +1338,8 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "--dump") == 0)
         return dump(argv[2], argv[3]);
     if (argc != 1) {
-        fprintf(stderr, "usage: test_expo [--dump prometheus|openmetrics|timeline FILE]\n");
+        fprintf(stderr, "usage: test_expo [--dump prometheus|openmetrics|timeline|services|"
+                        "services-timeline FILE]\n");
         return 2;
     }
     test_float();
@@ -1215,5 +1353,6 @@ int main(int argc, char **argv)
     test_timestamps();
     test_snapshots();
     test_errors();
+    test_services();
     return check_finish("test_expo");
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "tcpwm/err.h"
 #include "tcpwm/monitor.h"
 
 #define US 1000LL
@@ -974,6 +975,114 @@ static void test_cut_syn_scale(void)
     tcpwm_monitor_free(m);
 }
 
+/* Semantics 8, the per-service view. Each flow's block follows the rule;
+ * the totals equal, field for field, those of a monitor without service
+ * ports fed the same packets. */
+typedef struct svc_flow {
+    uint16_t a_port, b_port; /* the first packet goes a -> b */
+    uint8_t first_flags;     /* of the first packet: SYN, SYN-ACK or plain data */
+    uint32_t drops;          /* holes opened after the first packet (missing events) */
+    int32_t want;            /* the service port the rule gives */
+} svc_flow;
+
+static void svc_feed(tcpwm_monitor *m, const svc_flow *fl, unsigned k, int32_t want)
+{
+    /* Each flow between its own pair of addresses. */
+    uint8_t a[4] = {10, 1, (uint8_t)k, 1}, b[4] = {10, 2, (uint8_t)k, 2};
+    tcpwm_result r;
+    int64_t t = (int64_t)(k + 1) * SEC;
+    pkt p = {a, b, fl->a_port, fl->b_port, fl->first_flags, 100, 0, 1000, 0, -1};
+    if (fl->first_flags == (TCPWM_SYN | TCPWM_ACK))
+        p.ack = 7000;
+    if (!(fl->first_flags & TCPWM_SYN))
+        p.seq = 101; /* a bare ACK takes no sequence space, a SYN one number */
+    feed(m, t, p, &r);
+    /* Data from a, each segment after a hole of 10 bytes for the first
+     * `drops`: one missing event each. */
+    uint32_t seq = 101;
+    for (uint32_t i = 0; i < fl->drops + 2; i++) {
+        if (i >= 1 && i <= fl->drops)
+            seq += 10;
+        pkt d = {a, b, fl->a_port, fl->b_port, TCPWM_ACK, seq, 7001, 1000, 100, -1};
+        feed(m, t + (int64_t)(i + 1) * MS, d, &r);
+        seq += 100;
+    }
+    CHECK(r.flow != NULL && r.flow->service_port == want);
+    if (r.flow && r.flow->service_port != want)
+        fprintf(stderr, "  flow %u: service %d, want %d\n", k, (int)r.flow->service_port,
+                (int)want);
+}
+
+static void test_service_ports(void)
+{
+    static const svc_flow flows[] = {
+        {40000, 80, TCPWM_SYN, 1, 80},                         /* SYN to a listed port */
+        {443, 9999, TCPWM_SYN, 2, TCPWM_SERVICE_OTHER},        /* SYN to an unlisted one */
+        {443, 40001, TCPWM_SYN | TCPWM_ACK, 3, 443},           /* SYN-ACK first: its source */
+        {40002, 443, TCPWM_ACK, 4, 443},                       /* mid-stream, one listed */
+        {443, 80, TCPWM_ACK, 5, 80},                           /* mid-stream, both: the lower */
+        {40003, 8080, TCPWM_ACK, 6, TCPWM_SERVICE_OTHER},      /* mid-stream, none */
+    };
+    tcpwm_config c;
+    tcpwm_config_default(&c);
+    c.scope = TCPWM_SCOPE_ALL;
+    tcpwm_monitor *plain = NULL;
+    CHECK(tcpwm_monitor_new(&c, &plain) == 0);
+    c.n_service_ports = 2;
+    c.service_ports[0] = 443; /* any order: slots come out ascending */
+    c.service_ports[1] = 80;
+    tcpwm_monitor *m = NULL;
+    CHECK(tcpwm_monitor_new(&c, &m) == 0);
+    if (!m || !plain)
+        return;
+    for (unsigned k = 0; k < sizeof flows / sizeof flows[0]; k++) {
+        svc_feed(plain, &flows[k], k, TCPWM_SERVICE_NONE);
+        svc_feed(m, &flows[k], k, flows[k].want);
+    }
+
+    const uint16_t *ports = NULL;
+    CHECK_EQ_U64(tcpwm_monitor_service_ports(m, &ports), 2);
+    CHECK(ports && ports[0] == 80 && ports[1] == 443);
+    const tcpwm_metrics *blk = tcpwm_monitor_service_metrics(m);
+    CHECK(blk != NULL);
+    if (blk) {
+        CHECK_EQ_U64(blk[0].missing, 1 + 5); /* port 80 */
+        CHECK_EQ_U64(blk[1].missing, 3 + 4); /* port 443 */
+        CHECK_EQ_U64(blk[2].missing, 2 + 6); /* other */
+        CHECK_EQ_U64(blk[0].conn_opened, 2);
+        CHECK_EQ_U64(blk[1].conn_opened, 2);
+        CHECK_EQ_U64(blk[2].conn_opened, 2);
+        CHECK_EQ_U64(blk[0].gap.count, 6);
+        /* Process-wide fields stay in the totals only. */
+        CHECK_EQ_U64(blk[0].tcp_packets + blk[1].tcp_packets + blk[2].tcp_packets, 0);
+        CHECK_EQ_U64(blk[2].current_window, 0);
+    }
+    /* The totals: exactly what the monitor without service ports says. */
+    const tcpwm_metrics *a = tcpwm_monitor_metrics(m), *b = tcpwm_monitor_metrics(plain);
+    CHECK(memcmp(a, b, sizeof *a) == 0);
+    CHECK_EQ_U64(a->missing, 21);
+
+    /* Without service ports: no blocks, and every view says so. */
+    CHECK_EQ_U64(tcpwm_monitor_service_ports(plain, &ports), 0);
+    CHECK(ports == NULL && tcpwm_monitor_service_metrics(plain) == NULL);
+    tcpwm_result r;
+    feed(plain, 100 * SEC, C2S(TCPWM_SYN, 100, 0, 65535, 0), &r);
+    CHECK(r.flow && r.flow->service_port == TCPWM_SERVICE_NONE);
+    tcpwm_monitor_free(plain);
+    tcpwm_monitor_free(m);
+
+    /* A listed port twice, or more than TCPWM_MAX_SERVICE_PORTS. */
+    c.service_ports[1] = 443;
+    CHECK(tcpwm_monitor_new(&c, &m) == TCPWM_EINVAL && m == NULL);
+    c.n_service_ports = TCPWM_MAX_SERVICE_PORTS + 1;
+    CHECK(tcpwm_monitor_new(&c, &m) == TCPWM_EINVAL && m == NULL);
+    c.n_service_ports = TCPWM_MAX_SERVICE_PORTS;
+    for (unsigned i = 0; i < TCPWM_MAX_SERVICE_PORTS; i++)
+        c.service_ports[i] = (uint16_t)(1000 + i);
+    CHECK(tcpwm_monitor_new(&c, &m) == 0 && m != NULL);
+    tcpwm_monitor_free(m);
+}
+
 int main(void)
 {
     test_clean_connection();
@@ -997,5 +1106,6 @@ int main(void)
     test_fragments_in_vxlan();
     test_fragments_ipv6();
     test_fragments_split_api();
+    test_service_ports();
     return check_finish("test_monitor");
 }

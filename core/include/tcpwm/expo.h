@@ -30,6 +30,24 @@ const char *tcpwm_expo_content_type(tcpwm_format f);
 TCPWM_WUR int tcpwm_expo_metrics(tcpwm_buf *b, tcpwm_format f, const tcpwm_metrics *snaps,
                                  const int64_t *ts_ns, size_t n);
 
+/* The per-service view (docs/semantics.md 8): the per-flow families
+ * (tcpwm/metrics.h) get a `port` label, one series per port and one for
+ * "other", in place of their unlabelled series. For snapshot i, the block
+ * of port j is blocks[i * (n_ports + 1) + j], "other" the last (the
+ * layout of tcpwm_monitor_service_metrics(), snapshot after snapshot). */
+typedef struct tcpwm_expo_services {
+    const uint16_t *ports;       /* ascending, as the labels come out */
+    size_t n_ports;              /* 1 .. TCPWM_MAX_SERVICE_PORTS */
+    const tcpwm_metrics *blocks; /* (n_ports + 1) * n */
+} tcpwm_expo_services;
+
+/* tcpwm_expo_metrics() with the per-service view; svc NULL: without it
+ * (the same bytes as tcpwm_expo_metrics()). The unlabelled families come
+ * from snaps as there. */
+TCPWM_WUR int tcpwm_expo_metrics_services(tcpwm_buf *b, tcpwm_format f,
+                                          const tcpwm_metrics *snaps, const int64_t *ts_ns,
+                                          size_t n, const tcpwm_expo_services *svc);
+
 typedef enum tcpwm_mtype {
     TCPWM_MT_COUNTER = 0,
     TCPWM_MT_GAUGE,

@@ -153,4 +153,21 @@ typedef struct tcpwm_metrics {
     tcpwm_hist_rtt handshake_rtt; /* tcp.analysis.initial_rtt */
 } tcpwm_metrics;
 
+/* Service ports (--service-ports, docs/semantics.md 8): at most this many
+ * ports, so that a document has at most (64 + 1) series per labelled
+ * family. */
+#define TCPWM_MAX_SERVICE_PORTS 64
+
+/* The per-flow fields of tcpwm_metrics: those counted for events of one
+ * flow, which --service-ports labels with the flow's service port —
+ * missing through conn_closed but holes_forgotten, dup_ack through dsack,
+ * and the four histograms. The others (frames, decode errors, tunnels,
+ * fragments, evictions, holes_forgotten, rtt_untracked, the two gauges)
+ * describe the whole capture or the monitor's own limits. */
+/* to's per-flow fields += from's; histogram sums saturate as observing
+ * does, so summing per-port blocks gives exactly the unlabelled totals. */
+void tcpwm_metrics_add_per_flow(tcpwm_metrics *to, const tcpwm_metrics *from);
+/* Zeroes m's per-flow fields. */
+void tcpwm_metrics_clear_per_flow(tcpwm_metrics *m);
+
 #endif

@@ -33,6 +33,12 @@ typedef struct tcpwm_config {
     uint32_t max_rtt_blocks;   /* blocks of up to 4 outstanding segments remembered for the
                                 * ACK RTT, all flows (docs/semantics.md 7, "Memory");
                                 * 0: the default */
+    /* Service ports (docs/semantics.md 8): with n_service_ports > 0 the
+     * per-flow metrics are also kept per flow's service port, one of
+     * these or "other". Any order, no duplicates, at most
+     * TCPWM_MAX_SERVICE_PORTS. 0: no per-service view. */
+    uint32_t n_service_ports;
+    uint16_t service_ports[TCPWM_MAX_SERVICE_PORTS];
 } tcpwm_config;
 
 #define TCPWM_DEFAULT_MAX_FLOWS (1u << 20)
@@ -134,7 +140,12 @@ typedef struct tcpwm_flow_view {
      * tcpwm_encap_next()); encap_len 0: not encapsulated. */
     uint16_t encap_len;
     uint8_t encap[TCPWM_ENCAP_CTX_MAX];
+    /* The flow's service port with service ports configured, or one of: */
+    int32_t service_port;
 } tcpwm_flow_view;
+
+#define TCPWM_SERVICE_OTHER (-1) /* service ports configured, none of them this flow's */
+#define TCPWM_SERVICE_NONE (-2)  /* no service ports configured */
 
 /* What the monitor concluded about one packet. */
 typedef struct tcpwm_result {
@@ -233,8 +244,19 @@ void tcpwm_monitor_segment_hinted(tcpwm_monitor *m, const tcpwm_segment *seg,
  * come; a live front end calls it when traffic stops). */
 void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns);
 
-/* Current values; the pointer stays valid for the monitor's life. */
+/* Current values; the pointer stays valid for the monitor's life. With
+ * service ports, its per-flow fields (tcpwm/metrics.h) are the sum of the
+ * per-service blocks as of this call: call it again to see later packets
+ * (the other fields are always current). */
 const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m);
+
+/* Service ports (docs/semantics.md 8). The configured ports in ascending
+ * order, their count as the result (0 without: *ports is then NULL). */
+size_t tcpwm_monitor_service_ports(const tcpwm_monitor *m, const uint16_t **ports);
+/* The per-service blocks: count + 1 of them, block i for the i-th port,
+ * the last for "other"; only their per-flow fields are used (the others
+ * stay 0). NULL without service ports. Valid for the monitor's life. */
+const tcpwm_metrics *tcpwm_monitor_service_metrics(const tcpwm_monitor *m);
 
 /* Visit every flow still in the table: closed flows, then open ones,
  * each least recently active first. */
