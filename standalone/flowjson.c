@@ -238,6 +238,11 @@ int flowjson_flow(tcpwm_buf *b, const tcpwm_flow_view *v, int64_t time_ns, bool 
         rc = tcpwm_buf_adds(b, ",\"text\":");
     if (rc == 0)
         rc = str(b, text);
+    /* --service-ports: the flow's port label, as the metrics carry it. */
+    if (rc == 0 && v->service_port >= 0)
+        rc = tcpwm_buf_printf(b, ",\"service_port\":\"%d\"", (int)v->service_port);
+    else if (rc == 0 && v->service_port == TCPWM_SERVICE_OTHER)
+        rc = tcpwm_buf_adds(b, ",\"service_port\":\"other\"");
     if (rc == 0)
         rc = tcpwm_buf_printf(b, ",\"closed\":%s,\"first_seen\":", v->closed ? "true" : "false");
     if (rc == 0)

@@ -99,6 +99,11 @@ void help_print(FILE *out)
             "                           or list up to 8; the first replaces the default\n"
             "      --geneve-port PORT[,PORT]\n"
             "                           UDP ports decoded as Geneve (default 6081), likewise\n"
+            "      --service-ports LIST per-service view: a port label on every per-flow\n"
+            "                           counter and histogram, the port a connection's SYN\n"
+            "                           went to, else the listed one of its ports, else\n"
+            "                           'other'; LIST: up to %d ports, 22,80,443 (repeat\n"
+            "                           to add)\n"
             "\n"
             "Reporting (standard error):\n"
             "  -s, --stats-interval SECS\n"
@@ -126,5 +131,5 @@ void help_print(FILE *out)
             "Exit status: 0 on success, 1 if an input or the output failed, 2 on a usage\n"
             "error.\n",
             TCPWM_DEFAULT_MAX_FLOWS, TCPWM_DEFAULT_MAX_HOLES,
-            (long long)(TCPWM_DEFAULT_IDLE_NS / 1000000000LL));
+            (long long)(TCPWM_DEFAULT_IDLE_NS / 1000000000LL), TCPWM_MAX_SERVICE_PORTS);
 }

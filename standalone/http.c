@@ -203,9 +203,12 @@ static enum MHD_Result reply_metrics(http_server *h, struct MHD_Connection *conn
     int rc;
 
     /* The copy is taken under the lock; rendering happens outside it. */
-    snapshot_scrape(h->snap, &d);
+    if (snapshot_scrape(h->snap, &d) != 0)
+        return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN,
+                            "cannot render the metrics\n");
     tcpwm_buf_init(&b, HTTP_RESPONSE_LIMIT);
     rc = snapshot_render(&d, f, &b);
+    snapshot_data_free(&d);
     if (rc != 0 || b.data == NULL) {
         tcpwm_buf_free(&b);
         return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN,

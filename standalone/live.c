@@ -146,7 +146,7 @@ static int capture_loop(loop *l, snapshot *snap, char *err, size_t errlen)
             (void)capture_drops(l->c, &dropped, &if_dropped);
             snapshot_write_errors(snap, capture_write_errors(l->c));
             /* A scrape copying right now: try again on the next turn. */
-            if (snapshot_try_publish(snap, tcpwm_monitor_metrics(l->m), dropped, if_dropped))
+            if (snapshot_try_publish(snap, l->m, dropped, if_dropped))
                 next_publish = now + SNAPSHOT_EVERY_NS;
             status_drops(l->st, dropped, if_dropped);
         }
@@ -245,8 +245,8 @@ static int serve(const options *o, tcpwm_monitor *m, top *t, const ends *e)
         close(fd);
         fd = -1;
     }
-    if (fd >= 0 && snapshot_init(&snap) != 0) {
-        snprintf(err, sizeof err, "cannot create a mutex");
+    if (fd >= 0 && snapshot_init(&snap, m) != 0) {
+        snprintf(err, sizeof err, "cannot create a mutex (or out of memory)");
         close(fd);
         fd = -1;
     } else if (fd >= 0 && flowsnap_init(&flows) != 0) {
@@ -261,7 +261,7 @@ static int serve(const options *o, tcpwm_monitor *m, top *t, const ends *e)
         capture_close(&c);
         return EXIT_FAIL;
     }
-    snapshot_publish(&snap, tcpwm_monitor_metrics(m), 0, 0);
+    snapshot_publish(&snap, m, 0, 0);
     status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     status_drops(&st, 0, 0);
 
@@ -315,7 +315,7 @@ static int serve(const options *o, tcpwm_monitor *m, top *t, const ends *e)
 
     /* The last word: what the final scrape and the final line show. */
     (void)capture_drops(&c, &dropped, &if_dropped);
-    snapshot_publish(&snap, tcpwm_monitor_metrics(m), dropped, if_dropped);
+    snapshot_publish(&snap, m, dropped, if_dropped);
     status_drops(&st, dropped, if_dropped);
     if (capture_flush(&c, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);

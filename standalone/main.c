@@ -32,12 +32,15 @@ static int render(const options *o, tcpwm_monitor *m, timeline *tl, tcpwm_buf *b
     int rc;
 
     if (o->timeline) {
-        rc = timeline_finish(tl, tcpwm_monitor_metrics(m));
+        rc = timeline_finish(tl, m);
         if (rc == 0)
             rc = timeline_render(tl, b);
         return rc;
     }
-    rc = tcpwm_expo_metrics(b, o->format, tcpwm_monitor_metrics(m), NULL, 1);
+    tcpwm_expo_services svc = {NULL, 0, tcpwm_monitor_service_metrics(m)};
+    svc.n_ports = tcpwm_monitor_service_ports(m, &svc.ports);
+    rc = tcpwm_expo_metrics_services(b, o->format, tcpwm_monitor_metrics(m), NULL, 1,
+                                     svc.n_ports ? &svc : NULL);
     if (rc == 0)
         rc = tcpwm_expo_finish(b, o->format);
     return rc;
@@ -192,7 +195,7 @@ static int run(const options *o)
     }
     ends e = {.t = o->top > 0 ? &t : NULL};
     tcpwm_monitor_on_flow_end(m, on_flow_end, &e);
-    timeline_init(&tl, o->interval_ns);
+    timeline_init(&tl, o->interval_ns, m);
     status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     tcpwm_buf_init(&b, SIZE_MAX / 2);
 

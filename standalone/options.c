@@ -34,6 +34,7 @@ enum {
     OPT_GENEVE_PORT,
     OPT_WEB_CONFIG,
     OPT_FLOWS_JSON,
+    OPT_SERVICE_PORTS,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"top", required_argument, NULL, OPT_TOP},
     {"flows-json", required_argument, NULL, OPT_FLOWS_JSON},
+    {"service-ports", required_argument, NULL, OPT_SERVICE_PORTS},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"max-holes", required_argument, NULL, OPT_MAX_HOLES},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -141,6 +143,56 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
         return -1;
     *out = (uint32_t)v;
     return 0;
+}
+
+/* --service-ports LIST: ports 1-65535, comma-separated; repeating the
+ * flag adds to the list. Every port adds a series to each per-flow family
+ * (docs/semantics.md 8), hence the cap. 0, or -1 with the reason in why. */
+static int parse_service_ports(const char *arg, tcpwm_config *c, char *why, size_t whylen)
+{
+    const char *p = arg;
+
+    if (*p == '\0') {
+        snprintf(why, whylen, "--service-ports: expected a list of ports such as 22,80,443");
+        return -1;
+    }
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char tok[8];
+        uint32_t port;
+
+        if (n == 0 || n >= sizeof tok) {
+            snprintf(why, whylen,
+                     "--service-ports: expected ports from 1 to 65535, comma-separated, not "
+                     "'%s'",
+                     arg);
+            return -1;
+        }
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        if (parse_u32(tok, 1, 65535, &port) != 0) {
+            snprintf(why, whylen, "--service-ports: '%s' is not a port from 1 to 65535", tok);
+            return -1;
+        }
+        for (uint32_t i = 0; i < c->n_service_ports; i++) {
+            if (c->service_ports[i] == port) {
+                snprintf(why, whylen, "--service-ports: port %u is listed twice", (unsigned)port);
+                return -1;
+            }
+        }
+        if (c->n_service_ports == TCPWM_MAX_SERVICE_PORTS) {
+            snprintf(why, whylen,
+                     "--service-ports: at most %d ports (each adds a series to every "
+                     "per-flow family)",
+                     TCPWM_MAX_SERVICE_PORTS);
+            return -1;
+        }
+        c->service_ports[c->n_service_ports++] = (uint16_t)port;
+        if (end == NULL)
+            return 0;
+        p = end + 1;
+    }
 }
 
 /* A path of unreserved URL characters (RFC 3986 2.3) and slashes, so that
@@ -380,6 +432,12 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
                                    "not '%s'",
                                    arg);
             break;
+        case OPT_SERVICE_PORTS: {
+            char why[160];
+            if (parse_service_ports(arg, &o->config, why, sizeof why) != 0)
+                return usage_error(err, "%s", why);
+            break;
+        }
         case OPT_MAX_HOLES:
             if (parse_u32(arg, 1, 255, &o->config.max_holes) != 0)
                 return usage_error(err, "--max-holes: expected a count from 1 to 255, not '%s'",

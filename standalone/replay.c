@@ -137,7 +137,7 @@ static int analyze(replay *r, const char *name, const instream *s, pending *p)
 
     if (r->tl != NULL) {
         uint64_t skipped;
-        int rc = timeline_packet(r->tl, ts, tcpwm_monitor_metrics(r->m), &skipped);
+        int rc = timeline_packet(r->tl, ts, r->m, &skipped);
 
         if (rc != 0)
             return rc;

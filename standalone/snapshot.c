@@ -2,30 +2,51 @@
 #include "snapshot.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
-int snapshot_init(snapshot *s)
+/* The per-service blocks of a snapshot: ports + 1. */
+static size_t blocks_size(const snapshot_data *d)
+{
+    return d->n_ports ? (d->n_ports + 1) * sizeof *d->blocks : 0;
+}
+
+int snapshot_init(snapshot *s, const tcpwm_monitor *m)
 {
     memset(&s->d, 0, sizeof s->d);
     atomic_init(&s->write_errors, 0);
-    return pthread_mutex_init(&s->mu, NULL) == 0 ? 0 : -1;
+    s->d.n_ports = tcpwm_monitor_service_ports(m, &s->d.ports);
+    if (s->d.n_ports) {
+        s->d.blocks = calloc(s->d.n_ports + 1, sizeof *s->d.blocks);
+        if (s->d.blocks == NULL)
+            return -1;
+    }
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s->d.blocks);
+        return -1;
+    }
+    return 0;
 }
 
 void snapshot_destroy(snapshot *s)
 {
     pthread_mutex_destroy(&s->mu);
+    free(s->d.blocks);
 }
 
-/* Under the lock. */
-static void store(snapshot *s, const tcpwm_metrics *m, uint64_t dropped, uint64_t if_dropped)
+/* Under the lock. The totals' per-flow fields are summed from the
+ * per-service blocks by tcpwm_monitor_metrics(): the same packets. */
+static void store(snapshot *s, const tcpwm_monitor *mon, uint64_t dropped, uint64_t if_dropped)
 {
-    s->d.m = *m;
+    s->d.m = *tcpwm_monitor_metrics(mon);
+    if (s->d.n_ports)
+        memcpy(s->d.blocks, tcpwm_monitor_service_metrics(mon), blocks_size(&s->d));
     s->d.capture_dropped = dropped;
     s->d.capture_if_dropped = if_dropped;
     s->d.ready = true;
 }
 
-bool snapshot_try_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped,
+bool snapshot_try_publish(snapshot *s, const tcpwm_monitor *m, uint64_t dropped,
                           uint64_t if_dropped)
 {
     if (pthread_mutex_trylock(&s->mu) != 0)
@@ -35,7 +56,7 @@ bool snapshot_try_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped,
     return true;
 }
 
-void snapshot_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped, uint64_t if_dropped)
+void snapshot_publish(snapshot *s, const tcpwm_monitor *m, uint64_t dropped, uint64_t if_dropped)
 {
     pthread_mutex_lock(&s->mu);
     store(s, m, dropped, if_dropped);
@@ -47,13 +68,33 @@ void snapshot_write_errors(snapshot *s, uint64_t n)
     atomic_store(&s->write_errors, n);
 }
 
-void snapshot_scrape(snapshot *s, snapshot_data *out)
+int snapshot_scrape(snapshot *s, snapshot_data *out)
 {
+    /* The ports never change: the copy's room is taken before the lock. */
+    tcpwm_metrics *blocks = NULL;
+
+    if (s->d.n_ports) {
+        blocks = malloc(blocks_size(&s->d));
+        if (blocks == NULL) {
+            memset(out, 0, sizeof *out);
+            return -1;
+        }
+    }
     pthread_mutex_lock(&s->mu);
     s->d.scrapes++;
     *out = s->d;
+    if (blocks != NULL)
+        memcpy(blocks, s->d.blocks, blocks_size(&s->d));
     pthread_mutex_unlock(&s->mu);
+    out->blocks = blocks;
     out->capture_write_errors = atomic_load(&s->write_errors);
+    return 0;
+}
+
+void snapshot_data_free(snapshot_data *d)
+{
+    free(d->blocks);
+    d->blocks = NULL;
 }
 
 bool snapshot_ready(snapshot *s)
@@ -79,7 +120,8 @@ static int counter(tcpwm_buf *b, tcpwm_format f, const char *name, const char *h
 int snapshot_render(const snapshot_data *d, tcpwm_format f, tcpwm_buf *b)
 {
     static const char *const version[] = {"version", TCPWM_VERSION};
-    int rc = tcpwm_expo_metrics(b, f, &d->m, NULL, 1);
+    tcpwm_expo_services svc = {d->ports, d->n_ports, d->blocks};
+    int rc = tcpwm_expo_metrics_services(b, f, &d->m, NULL, 1, d->n_ports ? &svc : NULL);
 
     if (rc == 0)
         rc = tcpwm_expo_family(b, f, "tcp_monitor_build", TCPWM_MT_INFO,

@@ -19,6 +19,7 @@
 #include "tcpwm/buf.h"
 #include "tcpwm/expo.h"
 #include "tcpwm/metrics.h"
+#include "tcpwm/monitor.h"
 
 /* What a scrape renders. */
 typedef struct snapshot_data {
@@ -28,6 +29,11 @@ typedef struct snapshot_data {
     uint64_t capture_write_errors; /* packets -w could not save */
     uint64_t scrapes;            /* metrics requests served, this one included */
     bool ready;                  /* something was published */
+    /* --service-ports: the monitor's ports and its n_ports + 1 per-service
+     * blocks (owned: snapshot_data_free); n_ports 0: none. */
+    const uint16_t *ports;
+    size_t n_ports;
+    tcpwm_metrics *blocks;
 } snapshot_data;
 
 typedef struct snapshot {
@@ -36,22 +42,26 @@ typedef struct snapshot {
     _Atomic uint64_t write_errors; /* lock-free: the capture thread never waits */
 } snapshot;
 
-/* 0, or -1 (the mutex could not be created). */
-int snapshot_init(snapshot *s);
+/* Snapshots of monitor m (its service ports too). 0, or -1 (no memory,
+ * or the mutex could not be created). */
+int snapshot_init(snapshot *s, const tcpwm_monitor *m);
 void snapshot_destroy(snapshot *s);
 
-/* Capture thread: publish, unless a scrape holds the lock right now (then
- * false: try again at the next occasion). */
-bool snapshot_try_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped,
+/* Capture thread: publish m's metrics, unless a scrape holds the lock
+ * right now (then false: try again at the next occasion). */
+bool snapshot_try_publish(snapshot *s, const tcpwm_monitor *m, uint64_t dropped,
                           uint64_t if_dropped);
 /* Capture thread: publish, waiting for the lock (at shutdown). */
-void snapshot_publish(snapshot *s, const tcpwm_metrics *m, uint64_t dropped, uint64_t if_dropped);
+void snapshot_publish(snapshot *s, const tcpwm_monitor *m, uint64_t dropped, uint64_t if_dropped);
 
 /* Capture thread: the packets -w could not save so far. */
 void snapshot_write_errors(snapshot *s, uint64_t n);
 
-/* HTTP thread: count one scrape and copy the latest snapshot. */
-void snapshot_scrape(snapshot *s, snapshot_data *out);
+/* HTTP thread: count one scrape and copy the latest snapshot into out,
+ * which snapshot_data_free() releases. 0, or -1: out of memory (nothing
+ * counted, out holds nothing). */
+int snapshot_scrape(snapshot *s, snapshot_data *out);
+void snapshot_data_free(snapshot_data *d);
 bool snapshot_ready(snapshot *s);
 
 /* The exposition of a snapshot: the core's families, then the exporter's

@@ -7,18 +7,21 @@
 #include "tcpwm/err.h"
 #include "tcpwm/expo.h"
 
-void timeline_init(timeline *t, int64_t interval_ns)
+void timeline_init(timeline *t, int64_t interval_ns, const tcpwm_monitor *m)
 {
     memset(t, 0, sizeof *t);
     t->interval_ns = interval_ns;
+    t->n_ports = tcpwm_monitor_service_ports(m, &t->ports);
 }
 
 void timeline_free(timeline *t)
 {
     free(t->snaps);
     free(t->ts_ns);
+    free(t->blocks);
     t->snaps = NULL;
     t->ts_ns = NULL;
+    t->blocks = NULL;
     t->n = t->cap = 0;
 }
 
@@ -32,14 +35,16 @@ static int64_t ceil_multiple(int64_t ts, int64_t iv)
     return q * iv;
 }
 
-static int push(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur)
+static int push(timeline *t, int64_t ts_ns, const tcpwm_monitor *m)
 {
+    size_t slots = t->n_ports ? t->n_ports + 1 : 0;
+
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
         tcpwm_metrics *s;
         int64_t *ts;
 
-        if (cap > SIZE_MAX / sizeof *s)
+        if (cap > SIZE_MAX / sizeof *s / (slots + 1))
             return TCPWM_ENOMEM;
         s = realloc(t->snaps, cap * sizeof *s);
         if (s == NULL)
@@ -49,15 +54,24 @@ static int push(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur)
         if (ts == NULL)
             return TCPWM_ENOMEM;
         t->ts_ns = ts;
+        if (slots > 0) {
+            s = realloc(t->blocks, cap * slots * sizeof *s);
+            if (s == NULL)
+                return TCPWM_ENOMEM;
+            t->blocks = s;
+        }
         t->cap = cap;
     }
-    t->snaps[t->n] = *cur;
+    t->snaps[t->n] = *tcpwm_monitor_metrics(m);
+    if (slots > 0)
+        memcpy(&t->blocks[t->n * slots], tcpwm_monitor_service_metrics(m),
+               slots * sizeof *t->blocks);
     t->ts_ns[t->n] = ts_ns;
     t->n++;
     return 0;
 }
 
-int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur, uint64_t *skipped)
+int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_monitor *m, uint64_t *skipped)
 {
     uint64_t passed;
 
@@ -77,7 +91,7 @@ int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur, uint64
     passed = (uint64_t)(ts_ns - t->next_ns - 1) / (uint64_t)t->interval_ns + 1;
     if (passed > TIMELINE_MAX_STEP) {
         int64_t last = t->next_ns + (int64_t)(passed - 1) * t->interval_ns;
-        int rc = push(t, last, cur);
+        int rc = push(t, last, m);
 
         if (rc != 0)
             return rc;
@@ -86,7 +100,7 @@ int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur, uint64
         return 0;
     }
     for (uint64_t i = 0; i < passed; i++) {
-        int rc = push(t, t->next_ns, cur);
+        int rc = push(t, t->next_ns, m);
 
         if (rc != 0)
             return rc;
@@ -95,14 +109,14 @@ int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur, uint64
     return 0;
 }
 
-int timeline_finish(timeline *t, const tcpwm_metrics *cur)
+int timeline_finish(timeline *t, const tcpwm_monitor *m)
 {
     if (!t->started)
         return 0;
     /* Every earlier stamp is before some packet, hence before last_ns. */
     if (t->n > 0 && t->ts_ns[t->n - 1] >= t->last_ns)
         return 0;
-    return push(t, t->last_ns, cur);
+    return push(t, t->last_ns, m);
 }
 
 int timeline_render(const timeline *t, tcpwm_buf *b)
@@ -111,7 +125,10 @@ int timeline_render(const timeline *t, tcpwm_buf *b)
 
     /* No packet at all: an empty but valid document. */
     if (t->n > 0) {
-        rc = tcpwm_expo_metrics(b, TCPWM_FMT_OPENMETRICS, t->snaps, t->ts_ns, t->n);
+        tcpwm_expo_services svc = {t->ports, t->n_ports, t->blocks};
+
+        rc = tcpwm_expo_metrics_services(b, TCPWM_FMT_OPENMETRICS, t->snaps, t->ts_ns, t->n,
+                                         t->n_ports ? &svc : NULL);
         if (rc != 0)
             return rc;
     }

@@ -18,6 +18,7 @@
 
 #include "tcpwm/buf.h"
 #include "tcpwm/metrics.h"
+#include "tcpwm/monitor.h"
 
 /* A jump in capture time across more boundaries than this gives only one
  * snapshot (the values did not change in between anyway). */
@@ -31,19 +32,25 @@ typedef struct timeline {
     tcpwm_metrics *snaps; /* snapshots, ascending time */
     int64_t *ts_ns;       /* their stamps */
     size_t n, cap;
+    /* --service-ports: the monitor's ports, and per snapshot its n_ports + 1
+     * per-service blocks (tcpwm_expo_services' layout); n_ports 0: none. */
+    const uint16_t *ports;
+    size_t n_ports;
+    tcpwm_metrics *blocks;
 } timeline;
 
-void timeline_init(timeline *t, int64_t interval_ns);
+/* The snapshots are of monitor m (its service ports too). */
+void timeline_init(timeline *t, int64_t interval_ns, const tcpwm_monitor *m);
 void timeline_free(timeline *t);
 
-/* Before analyzing a packet stamped ts_ns, with cur the metrics so far.
- * 0, or TCPWM_ENOMEM. *skipped is set to the number of boundaries passed
+/* Before analyzing a packet stamped ts_ns, with m the monitor (read only
+ * when a snapshot is due). 0, or TCPWM_ENOMEM. *skipped is set to the number of boundaries passed
  * without a snapshot of their own (a jump of more than TIMELINE_MAX_STEP
  * intervals), 0 normally. */
-int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_metrics *cur, uint64_t *skipped);
+int timeline_packet(timeline *t, int64_t ts_ns, const tcpwm_monitor *m, uint64_t *skipped);
 
 /* After the last packet: the final snapshot. 0 or TCPWM_ENOMEM. */
-int timeline_finish(timeline *t, const tcpwm_metrics *cur);
+int timeline_finish(timeline *t, const tcpwm_monitor *m);
 
 /* The OpenMetrics document, "# EOF" included. 0 or a TCPWM_ error. */
 int timeline_render(const timeline *t, tcpwm_buf *b);

@@ -324,10 +324,10 @@ def case_determinism():
 
 def case_promtool_check():
     check(os.access(PROMTOOL, os.X_OK), f"promtool not found ({PROMTOOL}): install prometheus")
-    for fmt in ("prometheus",):
-        out = run("-q", "-r", two_ports(), "--format", fmt).stdout
+    for extra in ([], ["--service-ports", "80,443,5432"]):
+        out = run("-q", "-r", two_ports(), "--format", "prometheus", *extra).stdout
         p = subprocess.run([PROMTOOL, "check", "metrics"], input=out, capture_output=True)
-        check(p.returncode == 0, f"promtool check metrics: {p.stdout!r} {p.stderr!r}")
+        check(p.returncode == 0, f"{extra} promtool check metrics: {p.stdout!r} {p.stderr!r}")
 
 
 # ---- --timeline -----------------------------------------------------------
@@ -571,6 +571,173 @@ def case_flows_sums():
     check(doc["flows_left"] + doc["flows_in_table"] ==
           metric(metrics, "tcp_monitor_connections_opened_total"),
           f"many-short-flows: left {doc['flows_left']} + in table {doc['flows_in_table']}")
+
+
+# ---- --service-ports (docs/semantics.md 8) -----------------------------------
+
+# The families that carry the port label: those counting events of one flow.
+PER_FLOW_FAMILIES = {
+    "tcp_monitor_packet_loss_missing_total", "tcp_monitor_packet_loss_duplicate_total",
+    "tcp_monitor_packet_loss_out_of_order_total", "tcp_monitor_capture_gap_total",
+    "tcp_monitor_keepalive_total", "tcp_monitor_zero_window_probe_total",
+    "tcp_monitor_zero_window_total", "tcp_monitor_window_shrink_total",
+    "tcp_monitor_window_right_edge_retreat_total",
+    "tcp_monitor_window_scale_unknown_packets_total", "tcp_monitor_connections_opened_total",
+    "tcp_monitor_connections_closed_total", "tcp_monitor_duplicate_acks_total",
+    "tcp_monitor_retransmissions_total", "tcp_monitor_reordered_segments_total",
+    "tcp_monitor_dsack_total", "tcp_monitor_packet_loss_gap_bytes",
+    "tcp_monitor_hole_fill_seconds", "tcp_monitor_ack_rtt_seconds",
+    "tcp_monitor_handshake_rtt_seconds",
+}
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (\S+))?$')
+
+
+def samples(text):
+    """{(name, labels without port, ts): {port or None: value}} and the family
+    of each name (the text format's TYPE lines name the sample family)."""
+    out, fam = {}, {}
+    family = None
+    for line in text.decode().splitlines():
+        if line.startswith("# TYPE "):
+            family = line.split()[2]
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        check(m is not None, f"cannot parse {line!r}")
+        name, labels, value, ts = m.groups()
+        pairs = re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels or "")
+        port = dict(pairs).get("port")
+        rest = tuple((k, v) for k, v in pairs if k != "port")
+        out.setdefault((name, rest, ts), {})[port] = decimal.Decimal(value)
+        fam[name] = family
+    return out, fam
+
+
+def base_family(family):
+    """The family as the per-flow list names it (text format: counters with
+    _total; OpenMetrics: without)."""
+    return family if family in PER_FLOW_FAMILIES else family + "_total"
+
+
+def check_service_sums(plain, labelled, ports, what):
+    """Every unlabelled sample of `plain` is the sum over the ports of
+    `labelled` (per-flow families), or the same sample (the others)."""
+    want_labels = {str(p) for p in ports} | {"other"}
+    a, fam = samples(plain)
+    b, fam_b = samples(labelled)
+    check(a.keys() == b.keys(), f"{what}: the series differ: {set(a) ^ set(b)}")
+    for key, vals in a.items():
+        per_flow = base_family(fam[key[0]]) in PER_FLOW_FAMILIES
+        got = b[key]
+        if per_flow:
+            check(set(got) == want_labels,
+                  f"{what}: {key} has ports {sorted(got, key=str)}, want {sorted(want_labels)}")
+            check(sum(got.values()) == vals[None],
+                  f"{what}: {key} sums to {sum(got.values())} over the ports, "
+                  f"{vals[None]} without --service-ports")
+        else:
+            check(got == vals, f"{what}: {key} is {got}, without --service-ports {vals}")
+    labelled_families = {base_family(fam_b[k[0]]) for k, v in b.items() if None not in v}
+    check(labelled_families == PER_FLOW_FAMILIES,
+          f"{what}: labelled families {sorted(labelled_families ^ PER_FLOW_FAMILIES)} differ")
+
+
+def service_capture():
+    """Flows whose service port each rule decides, with --service-ports
+    80,443; each with its own number of missing events:
+      A:40000 -> B:80 with its SYN: 80 (1 missing)
+      A:443 -> C:9999 with its SYN: other, the SYN's destination (2)
+      C:40002 -> B:443 mid-stream: 443, the listed port (3)
+      C:443 -> A:80 mid-stream: 80, both listed, the lower (4)
+      B:40003 -> C:8080 mid-stream: other (5)"""
+    def mid(recs):
+        return recs[3:]  # no handshake: the capture starts in the data
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 8, drop={2})
+    recs += pcapgen.conversation(A, C, 443, 9999, T0 + 1, 8, drop={2, 4})
+    recs += mid(pcapgen.conversation(C, B, 40002, 443, T0 + 2, 10, drop={2, 4, 6}))
+    recs += mid(pcapgen.conversation(C, A, 443, 80, T0 + 3, 12, drop={2, 4, 6, 8}))
+    recs += mid(pcapgen.conversation(B, C, 40003, 8080, T0 + 4, 14, drop={2, 4, 6, 8, 10}))
+    recs.sort(key=lambda r: r[0])
+    return capture("services.pcap", recs)
+
+
+def case_service_ports():
+    f = service_capture()
+    plain = run("-q", "-r", f).stdout
+    out = run("-q", "-r", f, "--service-ports", "443,80").stdout
+    check_service_sums(plain, out, (80, 443), "crafted")
+    missing = {port: v for (n, _, _), vals in samples(out)[0].items()
+               if n == "tcp_monitor_packet_loss_missing_total" for port, v in vals.items()}
+    check(missing == {"80": 1 + 4, "443": 3, "other": 2 + 5}, f"missing by port: {missing}")
+    opened = samples(out)[0][("tcp_monitor_connections_opened_total", (), None)]
+    check(opened == {"80": 2, "443": 1, "other": 2}, f"connections by port: {opened}")
+    # Order and repetition do not matter; OpenMetrics and the timeline too.
+    check(run("-q", "-r", f, "--service-ports", "80", "--service-ports", "443").stdout == out,
+          "--service-ports 80 --service-ports 443 differs from 443,80")
+    for extra in (["--format", "openmetrics"], ["--timeline", "-s", "0.5"]):
+        check_service_sums(run("-q", "-r", f, *extra).stdout,
+                           run("-q", "-r", f, "--service-ports", "80,443", *extra).stdout,
+                           (80, 443), f"crafted {extra}")
+    # The flows JSON says each flow's label.
+    v = validator()
+    _, _, doc = flows_doc(v, "-r", f, "--service-ports", "80,443")
+    got = sorted((fl["endpoints"][0]["port"], fl["endpoints"][1]["port"], fl["service_port"])
+                 for fl in doc["flows"])
+    check(got == [(443, 80, "80"), (443, 9999, "other"), (40000, 80, "80"),
+                  (40002, 443, "443"), (40003, 8080, "other")], f"flows JSON: {got}")
+    _, _, doc = flows_doc(v, "-r", f)
+    check(all("service_port" not in fl for fl in doc["flows"]), "service_port without the flag")
+    # 64 ports are fine, a port label for each.
+    many = ",".join(str(p) for p in range(1, 65))
+    out = run("-q", "-r", f, "--service-ports", many).stdout
+    check(out.count(b"tcp_monitor_dsack_total{port=") == 65, "64 ports and other")
+
+
+def case_service_ports_usage():
+    f = lossy()
+    bad = {
+        "": "expected a list of ports",
+        "0": "'0' is not a port",
+        "65536": "'65536' is not a port",
+        "http": "'http' is not a port",
+        "80,": "comma-separated",
+        ",80": "comma-separated",
+        "80,,443": "comma-separated",
+        "80;443": "'80;443' is not a port",
+        "-1": "'-1' is not a port",
+        "80,443,80": "port 80 is listed twice",
+        ",".join(str(p) for p in range(1, 66)): "at most 64 ports",
+    }
+    for arg, why in bad.items():
+        p = run("-r", f, "--service-ports", arg, code=2)
+        lines = err_lines(p)
+        check(len(lines) == 2 and lines[0].startswith("tcp_window_monitor: --service-ports: ")
+              and why in lines[0] and "--help" in lines[1], f"{arg!r}: {lines}")
+        check(p.stdout == b"", f"{arg!r}: wrote to stdout")
+    p = run("-r", f, "--service-ports", "80", "--service-ports", "80", code=2)
+    check("listed twice" in err_lines(p)[0], "a port repeated across flags")
+
+
+def case_service_ports_corpus():
+    """On every capture of the corpus, the sum over the ports of each
+    per-flow series equals its value without --service-ports, and the other
+    series are unchanged (text format; the crafted case covers the others)."""
+    n = 0
+    for sub in ("real", "crafted", "encap", "regress"):
+        for name in sorted(os.listdir(os.path.join(CORPUS, sub))):
+            if not name.endswith((".pcap", ".pcapng")):
+                continue
+            f = os.path.join(CORPUS, sub, name)
+            plain = run("-q", "-r", f, code=None)
+            labelled = run("-q", "-r", f, "--service-ports", "22,80,443,5001,8080",
+                           code=None)
+            check(plain.returncode == labelled.returncode, f"{name}: exit status differs")
+            if plain.stdout:
+                check_service_sums(plain.stdout, labelled.stdout, (22, 80, 443, 5001, 8080),
+                                   name)
+            n += sub == "real"
+    check(n >= 10, f"only {n} real captures")
 
 
 def case_verbose():
