@@ -7,7 +7,9 @@ rules      promtool check rules alerts.yml, promtool test rules alerts_test.yml
 config     promtool check config prometheus.yml
 dashboard  every PromQL expression of grafana-dashboard.json, with Grafana's
            variables filled in, parsed by promtool (as recording rules of a
-           generated rules file); every metric it names exists
+           generated rules file); every metric it names exists; every panel
+           keeps the conventions (data source variable, instance filter,
+           unit, no overlap); the TCP analysis row has its panels and queries
 service    systemd-analyze verify of the unit (when systemd-analyze is there)
            and the hardening it promises
 
@@ -108,6 +110,96 @@ def grafana_to_promql(expr):
     return re.sub(r"\$\{?instance\}?", ".*", expr)
 
 
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+
+
+def check_conventions(t, panels):
+    """What every panel keeps: the data source variable on the panel and
+    each query, each query limited to the chosen monitors, a unit, one id
+    each, and no two panels on the same cells."""
+    graphs = [p for p in panels if p["type"] != "row"]
+    bad = [p["title"] for p in graphs
+           if p.get("datasource") != DATASOURCE
+           or any(tg.get("datasource") != DATASOURCE for tg in p.get("targets", []))]
+    t.check(not bad, "every panel and query uses the ${datasource} variable", ", ".join(bad))
+    bad = [f"{p['title']}: {tg['expr']}" for p in graphs for tg in p.get("targets", [])
+           if not all('{instance=~"$instance"' in sel or 'instance=~"$instance"' in sel
+                      for sel in re.findall(r"tcp_monitor_\w+(\{[^}]*\})?", tg["expr"]))
+           or not re.search(r'instance=~"\$instance"', tg["expr"])]
+    t.check(not bad, 'every metric in a query is limited to instance=~"$instance"',
+            "; ".join(bad))
+    bad = [p["title"] for p in graphs if not p.get("fieldConfig", {}).get("defaults", {}).get("unit")]
+    t.check(not bad, "every panel has a unit", ", ".join(bad))
+    ids = [p["id"] for p in panels]
+    t.check(len(ids) == len(set(ids)), "panel ids are unique", f"{sorted(ids)}")
+    refs = [p["title"] for p in graphs
+            if len({tg["refId"] for tg in p["targets"]}) != len(p["targets"])]
+    t.check(not refs, "query refIds are unique within a panel", ", ".join(refs))
+    cells, overlap = {}, []
+    for p in panels:
+        g = p["gridPos"]
+        for y in range(g["y"], g["y"] + g["h"]):
+            for x in range(g["x"], g["x"] + g["w"]):
+                if (x, y) in cells:
+                    overlap.append(f"{cells[(x, y)]} / {p['title']}")
+                cells[(x, y)] = p["title"]
+    t.check(not overlap and all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in panels),
+            "panels lie within 24 columns and do not overlap", ", ".join(sorted(set(overlap))))
+
+
+def row_of(panels, title):
+    """The panels under the row `title` (up to the next row)."""
+    out, inside = [], False
+    for p in panels:
+        if p["type"] == "row":
+            inside = p["title"] == title
+        elif inside:
+            out.append(p)
+    return out
+
+
+def check_analysis_row(t, panels):
+    """The row on Wireshark's analysis (docs/semantics.md section 7): each
+    panel there, with the queries its title promises."""
+    row = {p["title"]: p for p in row_of(panels, "TCP analysis")}
+
+    def exprs(title):
+        return [tg["expr"] for tg in row.get(title, {}).get("targets", [])]
+
+    def quantiles(title, metric):
+        return sorted(float(q) for e in exprs(title) for q in re.findall(
+            r"^histogram_quantile\(([0-9.]+), sum by \(le\) \(rate\(" + metric +
+            r"_bucket\{[^}]*\}\[\$__rate_interval\]\)\)\)$", e))
+
+    t.check(row.get("ACK RTT", {}).get("type") == "heatmap"
+            and [tg.get("format") for tg in row["ACK RTT"]["targets"]] == ["heatmap"]
+            and all("sum by (le) (increase(tcp_monitor_ack_rtt_seconds_bucket{" in e
+                    for e in exprs("ACK RTT")),
+            "TCP analysis: 'ACK RTT' is a heatmap of the histogram's buckets")
+    t.check(quantiles("ACK RTT quantiles", "tcp_monitor_ack_rtt_seconds") == [0.5, 0.9, 0.99],
+            "TCP analysis: 'ACK RTT quantiles' p50, p90, p99 by histogram_quantile",
+            f"{exprs('ACK RTT quantiles')}")
+    t.check(quantiles("Handshake RTT", "tcp_monitor_handshake_rtt_seconds") == [0.5, 0.99],
+            "TCP analysis: 'Handshake RTT' p50, p99 by histogram_quantile",
+            f"{exprs('Handshake RTT')}")
+    rates = {"Retransmissions by kind": [("tcp_monitor_retransmissions_total", "instance, kind")],
+             "Duplicate ACKs": [("tcp_monitor_duplicate_acks_total", "instance")],
+             "Reordering and D-SACK": [("tcp_monitor_reordered_segments_total", "instance"),
+                                       ("tcp_monitor_dsack_total", "instance")],
+             "RTT segments untracked": [("tcp_monitor_rtt_segments_untracked_total",
+                                         "instance")]}
+    for title, want in rates.items():
+        got = [re.fullmatch(r"sum by \(([a-z, ]+)\) \(rate\((\w+)\{[^}]*\}"
+                            r"\[\$__rate_interval\]\)\)", e) for e in exprs(title)]
+        got = [(m.group(2), m.group(1)) for m in got if m]
+        t.check(got == want and row[title]["fieldConfig"]["defaults"]["unit"] == "ops",
+                f"TCP analysis: '{title}': rate of "
+                f"{', '.join(f'{m} by ({b})' for m, b in want)}, in ops", f"{exprs(title)}")
+    seconds = [p["title"] for p in row.values() if "rtt_seconds" in str(p["targets"])
+               and p["fieldConfig"]["defaults"]["unit"] != "s"]
+    t.check(not seconds, "TCP analysis: the RTT panels are in seconds", ", ".join(seconds))
+
+
 def case_dashboard(t, work):
     with open(os.path.join(DEPLOY, "grafana-dashboard.json")) as f:
         dash = json.load(f)
@@ -122,6 +214,8 @@ def case_dashboard(t, work):
     t.check(all(tg.get("expr") for _, tg in targets), f"{len(targets)} queries, none empty")
     variables = {v["name"] for v in dash["templating"]["list"]}
     t.check({"datasource", "instance"} <= variables, "variables: datasource, instance")
+    check_conventions(t, dash["panels"])
+    check_analysis_row(t, dash["panels"])
 
     # Each expression as a recording rule: promtool parses it.
     rules = os.path.join(work, "dashboard_rules.yml")
