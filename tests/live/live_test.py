@@ -23,7 +23,7 @@ import time
 
 from netlab import B_IP, B_IP6, Abort, run_case, sh
 from services import (OPENMETRICS_TYPE, TEXT_TYPE, Monitor, Prometheus, Tcpdump, core_only,
-                      http_get, pcap_frames, replay)
+                      http_get, pcap_frames, pcap_records, replay)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -50,50 +50,122 @@ def wait_stable(lab, mon, want_packets, timeout=10):
         time.sleep(0.25)
 
 
-def differing(live, offline, exact_fills):
+# Wireshark's analysis (docs/semantics.md section 7), as the exporter serves it.
+ANALYSIS = ("tcp_monitor_duplicate_acks_total", "tcp_monitor_retransmissions_total",
+            "tcp_monitor_reordered_segments_total", "tcp_monitor_dsack_total",
+            "tcp_monitor_rtt_segments_untracked_total", "tcp_monitor_ack_rtt_seconds",
+            "tcp_monitor_handshake_rtt_seconds")
+RTT_HISTOGRAMS = ("tcp_monitor_ack_rtt_seconds", "tcp_monitor_handshake_rtt_seconds")
+# The kinds that capture times decide (section 7, rule 3b: the peer's
+# latest segment less than 20 ms old; 3c: less than the handshake RTT since
+# nextseq moved). Whether a segment is one of the four at all ("not
+# advanced", or 3a's "already acknowledged") is sequence numbers only.
+TIMED_KINDS = ('tcp_monitor_retransmissions_total{kind="fast"}',
+               'tcp_monitor_retransmissions_total{kind="other"}',
+               "tcp_monitor_reordered_segments_total")
+# The smallest distance between two bucket bounds of the RTT histograms
+# (50 us .. 10 s in 1-2.5-5 steps: 0 to 50 us, 50 to 100 us), and the
+# largest stamp difference of a frame that moves a sample less than that.
+RTT_BUCKET_WIDTH_NS = 50_000
+SMALL_JITTER_NS = 24_000
+
+
+def bucket_bound(key):
+    return float(key.split('le="')[1].split('"')[0])
+
+
+def rtt_differing(live, offline, jitter):
+    """The RTT histograms' disagreements beyond what stamp jitter explains.
+    jitter holds, for each frame, how far apart the two files stamped it.
+    A sample is the difference of two frames' stamps (rule 6: a segment and
+    the ACK of its end; rule 7: a SYN and the ACK after it), and a frame
+    is the ACK of at most one sample and the segment of at most one, so
+    the samples' sum moves by at most twice the jitter summed over the
+    frames (the handshake RTT, kept in whole microseconds, by 2 us more a
+    sample: section 7, "Times"). The count cannot move. A sample moves
+    less than a bucket's width when both its frames' stamps differ by less
+    than SMALL_JITTER_NS, and then crosses at most the bound next to it;
+    the others are at most two per frame beyond that. So a cumulative
+    bucket differs by at most the samples of the two buckets around its
+    bound, plus those."""
+    total_ns = sum(jitter)
+    big = 2 * sum(1 for d in jitter if d >= SMALL_JITTER_NS)
+    out = []
+    for name in RTT_HISTOGRAMS:
+        count = live.get(name + "_count", 0)
+        if live.get(name + "_count") != offline.get(name + "_count"):
+            out.append(f"{name}_count: live {count} offline {offline.get(name + '_count')}")
+        truncation_ns = 2000 if name == "tcp_monitor_handshake_rtt_seconds" else 0
+        a, b = live.get(name + "_sum", 0), offline.get(name + "_sum", 0)
+        if abs(a - b) > (2 * total_ns + (truncation_ns + 1) * count) * 1e-9:
+            out.append(f"{name}_sum: live {a} offline {b} (stamps {total_ns} ns apart in all)")
+        keys = sorted((k for k in live if k.startswith(name + "_bucket{")), key=bucket_bound)
+        for i, k in enumerate(keys):
+            below = live[keys[i - 1]] if i > 0 else 0
+            above = live[keys[i + 1]] if i + 1 < len(keys) else live[k]
+            if abs(live[k] - offline.get(k, 0)) > above - below + big:
+                out.append(f"{k}: live {live[k]} offline {offline.get(k)}")
+    return out
+
+
+def differing(live, offline, jitter=None):
     """The core samples on which live and offline disagree: (strict,
-    fuzzy). With exact_fills false, the hole-fill times may differ by
-    timestamp jitter: each capture socket stamps a packet itself, a
-    microsecond or so apart, so the sum may move by that much per fill and
-    an observation on a bucket bound may fall on the other side of it."""
+    fuzzy). Without jitter, everything must be equal. With it (for each
+    frame, how far apart the two files stamped it), the figures made from
+    capture times may differ by what that explains: each capture socket
+    stamps a packet itself, usually a microsecond or so apart.
+    Hole-fill times: the sum by up to 20 us per fill, each bucket by 2 (an
+    observation on a bound may fall on the other side of it). RTT
+    histograms: rtt_differing(). Retransmission kinds: a segment near
+    rule 3b's or 3c's threshold may change kind, their sum may not."""
     fills = live.get("tcp_monitor_hole_fill_seconds_count", 0)
+    timed = ("tcp_monitor_hole_fill_seconds_",) + tuple(n + "_" for n in RTT_HISTOGRAMS)
     strict, fuzzy = [], []
     for k in sorted(set(live) & set(offline)):
         a, b = live[k], offline[k]
         if a == b:
             continue
-        if exact_fills or not k.startswith("tcp_monitor_hole_fill_seconds_"):
+        if jitter is None or not (k.startswith(timed) or k in TIMED_KINDS):
             strict.append(f"{k}: live {a} offline {b}")
+        elif k in TIMED_KINDS or k.startswith(RTT_HISTOGRAMS):
+            continue  # below
         elif k.endswith("_sum") and abs(a - b) > 20e-6 * max(fills, 1):
             fuzzy.append(f"{k}: live {a} offline {b}")
         elif "_bucket" in k and abs(a - b) > 2:
             fuzzy.append(f"{k}: live {a} offline {b}")
+    if jitter is not None:
+        a, b = (sum(x.get(k, 0) for k in TIMED_KINDS) for x in (live, offline))
+        if a != b:
+            strict.append(f"fast + other + reordered: live {a} offline {b}")
+        fuzzy += rtt_differing(live, offline, jitter)
     return strict, fuzzy
 
 
-def compare_replay(t, live, own, own_frames, dump_path, exact):
+def compare_replay(t, live, own, own_path, dump_path, exact):
     """Live against offline. `own` is the replay of the monitor's own -w
-    file, the frames it analyzed with its timestamps: equal on every core
-    sample, always. tcpdump's file must hold the same frames. Two capture
-    sockets can see packets in different orders, though: the kernel hands
-    a packet to every socket in turn, and two CPUs sending at once
-    interleave (a window update can then land before the ACK it follows);
-    when the orders agree, tcpdump's replay must agree too."""
+    file (own_path), the frames it analyzed with its timestamps: equal on
+    every core sample, always. tcpdump's file must hold the same frames.
+    Two capture sockets can see packets in different orders, though: the
+    kernel hands a packet to every socket in turn, and two CPUs sending at
+    once interleave (a window update can then land before the ACK it
+    follows); when the orders agree, tcpdump's replay must agree too, up
+    to each socket's own timestamps (differing())."""
     live, own = core_only(live), core_only(own)
     t.check(set(live) == set(own), "live and offline expose the same series",
             f"only live: {sorted(set(live) - set(own))[:5]}, "
             f"only offline: {sorted(set(own) - set(live))[:5]}")
-    strict, _ = differing(live, own, exact_fills=True)
+    strict, _ = differing(live, own)
     t.check(not strict, "live == offline replay of the monitor's own -w file, every core sample",
             "; ".join(strict[:8]))
 
-    theirs = pcap_frames(dump_path)
-    t.check(sorted(theirs) == sorted(own_frames),
-            f"tcpdump's file holds exactly the frames the monitor analyzed ({len(own_frames)})",
-            f"tcpdump {len(theirs)}, monitor {len(own_frames)}")
-    moved = sum(1 for a, b in zip(theirs, own_frames) if a != b)
+    mine, theirs = pcap_records(own_path), pcap_records(dump_path)
+    t.check(sorted(f for _, f in theirs) == sorted(f for _, f in mine),
+            f"tcpdump's file holds exactly the frames the monitor analyzed ({len(mine)})",
+            f"tcpdump {len(theirs)}, monitor {len(mine)}")
+    moved = sum(1 for (_, a), (_, b) in zip(theirs, mine) if a != b)
+    jitter = [abs(a - b) for (a, _), (b, _) in zip(theirs, mine)]
     offline = core_only(replay(BIN, dump_path, "--scope", "all"))
-    strict, fuzzy = differing(live, offline, exact_fills=False)
+    strict, fuzzy = differing(live, offline, jitter)
     if not exact:
         t.note("capture drops were reported: tcpdump's replay may differ: " +
                "; ".join(strict[:8]))
@@ -104,12 +176,110 @@ def compare_replay(t, live, own, own_frames, dump_path, exact):
     else:
         t.check(not strict, "same order in both sockets: live == offline replay of tcpdump's "
                 "file, every core counter and gauge", "; ".join(strict[:8]))
-        t.check(not fuzzy, "hole-fill histogram agrees within timestamp jitter",
-                "; ".join(fuzzy))
-    fills = live.get("tcp_monitor_hole_fill_seconds_count", 0)
-    t.note(f"hole-fill: {fills:.0f} fills, sums "
-           f"{live.get('tcp_monitor_hole_fill_seconds_sum', 0):.9f} (live) and "
-           f"{offline.get('tcp_monitor_hole_fill_seconds_sum', 0):.9f} (tcpdump's file)")
+        t.check(not fuzzy, "hole-fill and RTT histograms, retransmission kinds agree within "
+                f"the stamps' jitter (median {sorted(jitter)[len(jitter) // 2]} ns, largest "
+                f"{max(jitter, default=0)} ns a frame)", "; ".join(fuzzy))
+    for name in ("tcp_monitor_hole_fill_seconds",) + RTT_HISTOGRAMS:
+        t.note(f"{name}: {live.get(name + '_count', 0):.0f} samples, sums "
+               f"{live.get(name + '_sum', 0):.9f} (live) and "
+               f"{offline.get(name + '_sum', 0):.9f} (tcpdump's file)")
+    kinds = [k for k in TIMED_KINDS if live.get(k) != offline.get(k)]
+    if kinds:
+        t.note("kinds moved by the stamps: " + "; ".join(
+            f"{k}: live {live.get(k)} tcpdump's file {offline.get(k)}" for k in kinds))
+
+
+def analysis_checks(t, live):
+    """What the drops must show in Wireshark's analysis (docs/semantics.md
+    section 7), seen from the receiver's side of the drops."""
+    kinds = {k: live.get(f'tcp_monitor_retransmissions_total{{kind="{k}"}}', 0)
+             for k in ("fast", "spurious", "other")}
+    reordered = live["tcp_monitor_reordered_segments_total"]
+    t.note("analysis: duplicate ACKs {:.0f}, retransmissions {}, reordered {:.0f}, D-SACK {:.0f}, "
+           "ACK RTT {:.0f} samples (sum {:.6f} s), handshake RTT {:.0f} (sum {:.6f} s), "
+           "untracked {:.0f}".format(
+               live["tcp_monitor_duplicate_acks_total"],
+               ", ".join(f"{k} {v:.0f}" for k, v in kinds.items()), reordered,
+               live["tcp_monitor_dsack_total"], live["tcp_monitor_ack_rtt_seconds_count"],
+               live["tcp_monitor_ack_rtt_seconds_sum"],
+               live["tcp_monitor_handshake_rtt_seconds_count"],
+               live["tcp_monitor_handshake_rtt_seconds_sum"],
+               live["tcp_monitor_rtt_segments_untracked_total"]))
+    # A receiver answers each segment beyond a hole with an immediate
+    # duplicate ACK (RFC 5681 section 4.2), and the holes are filled by
+    # retransmissions (rule 3).
+    t.check(live["tcp_monitor_duplicate_acks_total"] > 0, "duplicate ACKs > 0 (the receiver "
+            "answered the holes)")
+    t.check(sum(kinds.values()) > 0, "retransmissions > 0 (the sender filled the holes)")
+    # Rule 3: the four kinds are the segments section 4 calls duplicate or
+    # out-of-order.
+    loss = (live["tcp_monitor_packet_loss_duplicate_total"]
+            + live["tcp_monitor_packet_loss_out_of_order_total"])
+    t.check(sum(kinds.values()) + reordered == loss, f"fast + spurious + other + reordered == "
+            f"duplicate + out_of_order ({loss:.0f})", f"{sum(kinds.values()) + reordered}")
+    # Rule 7: every connection began after the capture did, so each gave
+    # its handshake RTT once; rule 6: the data was acknowledged.
+    opened = live["tcp_monitor_connections_opened_total"]
+    t.check(live["tcp_monitor_handshake_rtt_seconds_count"] == opened,
+            f"handshake RTT samples == connections opened ({opened:.0f})",
+            f"{live['tcp_monitor_handshake_rtt_seconds_count']}")
+    t.check(live["tcp_monitor_ack_rtt_seconds_count"] > 0, "ACK RTT samples > 0")
+    t.check(live["tcp_monitor_rtt_segments_untracked_total"] == 0,
+            "no segment left untracked (the RTT pool's default holds these flows)")
+
+
+def prom_samples(prom, families):
+    """{"name{labels}": value} of the job's series of these families, as
+    Prometheus answers an instant query, named as the exposition names
+    them (without the job and instance labels Prometheus adds)."""
+    names = "|".join(re.escape(f) + "(_bucket|_count|_sum)?" for f in families)
+    out = {}
+    for r in prom.api("query", query=f'{{__name__=~"{names}", job="tcpwm"}}')["result"]:
+        labels = {k: v for k, v in r["metric"].items()
+                  if k not in ("__name__", "job", "instance")}
+        key = r["metric"]["__name__"]
+        if labels:
+            key += "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+        out[le_as_float(key)] = float(r["value"][1])
+    return out
+
+
+def le_as_float(key):
+    """A sample's name with its bucket bound as a number: Prometheus
+    stores le="1" as le="1.0"."""
+    m = re.match(r'^(.*le=")([^"]*)(".*)$', key)
+    return key if m is None else f"{m.group(1)}{float(m.group(2))!r}{m.group(3)}"
+
+
+def dashboard_queries(t, lab, prom):
+    """Every query of deploy/grafana-dashboard.json runs in the real
+    Prometheus; those of the row on Wireshark's analysis have data."""
+    from deploy_check import grafana_to_promql
+    with open(os.path.join(DEPLOY, "grafana-dashboard.json")) as f:
+        panels = json.load(f)["panels"]
+    # A rate needs two scrapes in its range (Prometheus hands its first
+    # targets to the scraper up to 5 s after start).
+    lab.wait_for("two scrapes", lambda: (prom.value('count_over_time(up{job="tcpwm"}[5m])')
+                                         or 0) >= 2, timeout=15, step=0.25)
+    row, errors, empty, n, analysis = None, [], [], 0, 0
+    for p in panels:
+        if p["type"] == "row":
+            row = p["title"]
+            continue
+        for tg in p.get("targets", []):
+            n += 1
+            try:
+                res = prom.api("query", query=grafana_to_promql(tg["expr"]))["result"]
+            except Abort as e:
+                errors.append(f"{p['title']}: {e}")
+                continue
+            if row == "TCP analysis":
+                analysis += 1
+                if not res:
+                    empty.append(f"{p['title']}: {tg['expr']}")
+    t.check(n and not errors, f"Prometheus runs the dashboard's {n} queries", "; ".join(errors))
+    t.check(analysis and not empty, f"the TCP analysis row's {analysis} queries return data",
+            "; ".join(empty))
 
 
 def case_exporter(t, lab):
@@ -154,6 +324,7 @@ def case_exporter(t, lab):
             "out_of_order > 0 (retransmissions filled the holes)")
     t.check(dropped == 0, "no capture drops at the monitor")
     t.check(n == captured, "the monitor saw as many packets as tcpdump", f"{n} != {captured}")
+    analysis_checks(t, live)
 
     # Prometheus' view: the same numbers.
     try:
@@ -177,6 +348,10 @@ def case_exporter(t, lab):
         rs = lab.wait_for("the alerting rules to be evaluated", evaluated, timeout=10)
         bad = [f"{r['name']}: {r.get('lastError')}" for r in rs if r["health"] != "ok"]
         t.check(not bad, f"deploy/alerts.yml: {len(rs)} rules evaluate without error", str(bad))
+    dashboard_queries(t, lab, prom)
+    # Wireshark's analysis as Prometheus stored it, kept for the replay of
+    # the -w file below: once the monitor stops, its series go stale.
+    stored = prom_samples(prom, ANALYSIS)
 
     # promtool's linter on a scrape, and the OpenMetrics variant.
     status, hdr, body = mon.get()
@@ -196,7 +371,14 @@ def case_exporter(t, lab):
     t.check(len(own_frames) == n, f"-w wrote every frame the monitor counted ({len(own_frames)})",
             f"{n:.0f} counted")
     own = replay(BIN, own_path, "--scope", "all")
-    compare_replay(t, live, own, own_frames, dump.path,
+    want = {le_as_float(k): v for k, v in own.items() if k.startswith(ANALYSIS)}
+    diff = [f"{k}: Prometheus {stored.get(k)}, replay {want.get(k)}"
+            for k in sorted(set(stored) | set(want)) if stored.get(k) != want.get(k)]
+    t.check(want and not diff, f"Prometheus API == replay of the -w file: the {len(want)} "
+            "samples of duplicate ACKs, retransmissions by kind, reordering, D-SACK, untracked "
+            "segments, ACK and handshake RTT histograms (buckets, _count, _sum)",
+            "; ".join(diff[:8]))
+    compare_replay(t, live, own, own_path, dump.path,
                    exact=(kdropped == 0 and dropped == 0 and n == captured))
     lab.stop(prom.p)
 
@@ -812,7 +994,7 @@ def case_vxlan(t, lab):
             f"{n:.0f} counted")
     own = replay(BIN, own_path, "--scope", "all")
     t.check(frames == own_frames, "tcpdump's socket and the monitor's saw the frames in one order")
-    compare_replay(t, live, own, own_frames, dump.path,
+    compare_replay(t, live, own, own_path, dump.path,
                    exact=(kdropped == 0 and dropped == 0 and n == captured))
 
 

@@ -46,6 +46,12 @@ def core_only(samples):
 def pcap_frames(path):
     """The frames of a classic pcap file (as tcpdump and pcap_dump write
     them, either byte order, micro- or nanosecond), bytes only."""
+    return [frame for _, frame in pcap_records(path)]
+
+
+def pcap_records(path):
+    """(capture time in nanoseconds, frame bytes) of each record of a
+    classic pcap file, either byte order, micro- or nanosecond."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -57,17 +63,19 @@ def pcap_frames(path):
         order = ">"
     else:
         raise Abort(f"{path}: bad pcap magic {magic.hex()}")
-    frames, at = [], 24
+    # The second magic of each pair is the nanosecond variant.
+    unit = 1 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1000
+    records, at = [], 24
     while at + 16 <= len(data):
-        caplen = struct.unpack_from(order + "I", data, at + 8)[0]
+        sec, frac, caplen = struct.unpack_from(order + "III", data, at)
         at += 16
         if at + caplen > len(data):
             raise Abort(f"{path}: truncated record at offset {at - 16}")
-        frames.append(data[at:at + caplen])
+        records.append((sec * 1_000_000_000 + frac * unit, data[at:at + caplen]))
         at += caplen
     if at != len(data):
         raise Abort(f"{path}: {len(data) - at} stray bytes at the end")
-    return frames
+    return records
 
 
 def free_port():
