@@ -9,7 +9,12 @@ dashboard  every PromQL expression of grafana-dashboard.json, with Grafana's
            variables filled in, parsed by promtool (as recording rules of a
            generated rules file); every metric it names exists; every panel
            keeps the conventions (data source variable, instance filter,
-           unit, no overlap); the TCP analysis row has its panels and queries
+           unit, no overlap); the TCP analysis row has its panels and queries;
+           every series of a per-flow family (the ones --service-ports
+           labels, read off the exporter) is limited to port=~"$port", but
+           in the loss ratio (its denominator has no port); the Per service
+           row breaks loss, retransmissions, ACK RTT and connections down
+           by port
 service    systemd-analyze verify of the unit (when systemd-analyze is there)
            and the hardening it promises
 
@@ -68,6 +73,18 @@ def exported_names(work):
     return names | SELF_METRICS
 
 
+def labelled_families(work):
+    """The families --service-ports gives a port label: from an offline
+    run with the flag (an empty capture prints every family)."""
+    pcap = os.path.join(work, "empty.pcap")
+    with open(pcap, "wb") as f:
+        f.write(EMPTY_PCAP)
+    p = subprocess.run([BIN, "-r", pcap, "-q", "--service-ports", "80"], capture_output=True,
+                       text=True, timeout=60)
+    return {line.split("{")[0] for line in p.stdout.splitlines()
+            if line and not line.startswith("#") and 'port="' in line}
+
+
 def names_used(expr):
     return set(re.findall(r"\b(?:tcp_monitor_[a-z0-9_]+|up)\b", expr)) - {"up"}
 
@@ -107,7 +124,7 @@ def grafana_to_promql(expr):
     """Fill in Grafana's variables with values Prometheus can parse."""
     expr = re.sub(r"\$__(rate_interval|interval|range)|\$\{__(rate_interval|interval|range)\}",
                   "5m", expr)
-    return re.sub(r"\$\{?instance\}?", ".*", expr)
+    return re.sub(r"\$\{?(instance|port)\}?", ".*", expr)
 
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -200,6 +217,34 @@ def check_analysis_row(t, panels):
     t.check(not seconds, "TCP analysis: the RTT panels are in seconds", ", ".join(seconds))
 
 
+def check_service_filter(t, panels, labelled):
+    """Each selector of a labelled family takes the port variable, so that
+    choosing services narrows every per-flow panel; the loss ratio alone
+    keeps all services (tcp_packets has no port)."""
+    bad = []
+    for p in panels:
+        for tg in p.get("targets", []):
+            for name, sel in re.findall(r"(tcp_monitor_\w+)(\{[^}]*\})?", tg["expr"]):
+                has = 'port=~"$port"' in sel
+                want = name in labelled and p["title"] != "Loss ratio"
+                if has != want:
+                    bad.append(f"{p['title']}: {name}{sel}")
+    t.check(not bad and len(labelled) > 20,
+            f'per-flow families ({len(labelled)} with a port label) are limited to '
+            f'port=~"$port", the others and the loss ratio are not', "; ".join(bad))
+    row = {p["title"]: p for p in row_of(panels, "Per service")}
+    want = {"Loss events by service port": "tcp_monitor_packet_loss_missing_total",
+            "Retransmissions by service port": "tcp_monitor_retransmissions_total",
+            "ACK RTT p99 by service port": "tcp_monitor_ack_rtt_seconds_bucket",
+            "Connections opened by service port": "tcp_monitor_connections_opened_total"}
+    bad = [title for title, metric in want.items()
+           if title not in row
+           or not all(re.search(r"sum by \(instance, port(, le)?\)", tg["expr"])
+                      and metric in tg["expr"] for tg in row[title]["targets"])]
+    t.check(not bad, "Per service row: loss, retransmissions, ACK RTT p99 and connections "
+            "summed by (instance, port)", ", ".join(bad))
+
+
 def case_dashboard(t, work):
     with open(os.path.join(DEPLOY, "grafana-dashboard.json")) as f:
         dash = json.load(f)
@@ -213,9 +258,15 @@ def case_dashboard(t, work):
                 for p in dash["panels"] if p.get("targets")), "hole-fill time is a heatmap")
     t.check(all(tg.get("expr") for _, tg in targets), f"{len(targets)} queries, none empty")
     variables = {v["name"] for v in dash["templating"]["list"]}
-    t.check({"datasource", "instance"} <= variables, "variables: datasource, instance")
+    t.check({"datasource", "instance", "port"} <= variables,
+            "variables: datasource, instance, port")
+    port = next((v for v in dash["templating"]["list"] if v["name"] == "port"), {})
+    t.check(port.get("includeAll") and port.get("allValue") == ".*"
+            and ", port)" in port.get("definition", ""),
+            "port: label_values(..., port), All matches the unlabelled series too (.*)")
     check_conventions(t, dash["panels"])
     check_analysis_row(t, dash["panels"])
+    check_service_filter(t, dash["panels"], labelled_families(work))
 
     # Each expression as a recording rule: promtool parses it.
     rules = os.path.join(work, "dashboard_rules.yml")
