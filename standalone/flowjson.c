@@ -265,9 +265,19 @@ int flowjson_flow(tcpwm_buf *b, const tcpwm_flow_view *v, int64_t time_ns, bool 
     if (rc == 0)
         rc = counters(b, s);
     if (rc == 0 && s->has_window)
-        rc = tcpwm_buf_printf(b, ",\"min_window_bytes\":%" PRIu32 "}", s->min_window);
+        rc = tcpwm_buf_printf(b, ",\"min_window_bytes\":%" PRIu32, s->min_window);
     else if (rc == 0)
-        rc = tcpwm_buf_adds(b, ",\"min_window_bytes\":null}");
+        rc = tcpwm_buf_adds(b, ",\"min_window_bytes\":null");
+    if (rc == 0)
+        rc = tcpwm_buf_adds(b, ",\"current_window_bytes\":[");
+    for (unsigned i = 0; rc == 0 && i < 2; i++) {
+        if (v->window[i] >= 0)
+            rc = tcpwm_buf_printf(b, "%s%" PRId64, i ? "," : "", v->window[i]);
+        else
+            rc = tcpwm_buf_adds(b, i ? ",null" : "null");
+    }
+    if (rc == 0)
+        rc = tcpwm_buf_adds(b, "]}");
     return rc;
 }
 

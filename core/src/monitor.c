@@ -254,6 +254,8 @@ size_t tcpwm_monitor_memory(const tcpwm_monitor *m)
 static void make_view(const tcpwm_monitor *m, const tcpwm__flow *f, tcpwm_flow_view *v)
 {
     const tcpwm__ctxtab *ctx = &m->ctx;
+    for (unsigned k = 0; k < 2; k++) /* half[0] is endpoint 0's, the initiator's */
+        v->window[k] = (f->half[k].flags & TCPWM__H_WIN) ? (int64_t)f->half[k].win : -1;
     if (m->n_services == 0)
         v->service_port = TCPWM_SERVICE_NONE;
     else if (f->service < m->n_services)

@@ -492,6 +492,10 @@ def case_flows_json():
           and web["text"] == f"{C}:40001 > {B}:443" and web["closed"] is False
           and web["packets"] == 3 + 12 - 3 and web["min_window_bytes"] == 65535,
           f"flow fields: {web}")
+    # The client's latest window is its last segment's 65535; the server
+    # sent only its SYN-ACK, whose window is not analyzed (semantics.md 5).
+    check(web["current_window_bytes"] == [65535, None],
+          f"current windows: {web['current_window_bytes']}")
     check(web["counters"]["missing"] == 3 and by_port[80]["counters"]["missing"] == 1
           and web["loss_events"] == sum(web["counters"][k] for k in
                                         ("missing", "duplicate", "out_of_order")),

@@ -1013,7 +1013,8 @@ FLOW_TOTALS = {
 }
 # What a flow is, apart from the ages (they count to the snapshot's time).
 FLOW_KEYS = ("family", "endpoints", "vlans", "encapsulation", "text", "closed", "first_seen",
-             "last_seen", "packets", "loss_events", "counters", "min_window_bytes")
+             "last_seen", "packets", "loss_events", "counters", "min_window_bytes",
+             "current_window_bytes")
 
 
 def flows_validator():

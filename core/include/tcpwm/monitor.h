@@ -142,6 +142,10 @@ typedef struct tcpwm_flow_view {
     uint8_t encap[TCPWM_ENCAP_CTX_MAX];
     /* The flow's service port with service ports configured, or one of: */
     int32_t service_port;
+    /* The receive window endpoint i advertised last, scaled (docs/
+     * semantics.md 5: the packets whose window is analyzed); -1 before
+     * one was. */
+    int64_t window[2];
 } tcpwm_flow_view;
 
 #define TCPWM_SERVICE_OTHER (-1) /* service ports configured, none of them this flow's */
