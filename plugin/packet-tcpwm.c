@@ -92,10 +92,18 @@ static int hf_tcpwm_flow_right_edge_retreat = -1;
 static int hf_tcpwm_flow_zero_window = -1;
 static int hf_tcpwm_flow_min_window = -1;
 
+static int hf_tcpwm_dup_ack = -1;
+static int hf_tcpwm_retrans_kind = -1;
+static int hf_tcpwm_reordered = -1;
+static int hf_tcpwm_dsack = -1;
+static int hf_tcpwm_rtt_ack = -1;
+static int hf_tcpwm_rtt_handshake = -1;
+
 static gint ett_tcpwm = -1;
 static gint ett_tcpwm_loss = -1;
 static gint ett_tcpwm_window = -1;
 static gint ett_tcpwm_flow = -1;
+static gint ett_tcpwm_analysis = -1;
 
 static expert_field ei_tcpwm_missing = EI_INIT;
 static expert_field ei_tcpwm_duplicate = EI_INIT;
@@ -104,6 +112,12 @@ static expert_field ei_tcpwm_capture_gap = EI_INIT;
 static expert_field ei_tcpwm_window_shrink = EI_INIT;
 static expert_field ei_tcpwm_right_edge_retreat = EI_INIT;
 static expert_field ei_tcpwm_zero_window = EI_INIT;
+static expert_field ei_tcpwm_fast_retransmission = EI_INIT;
+static expert_field ei_tcpwm_spurious_retransmission = EI_INIT;
+static expert_field ei_tcpwm_retransmission = EI_INIT;
+static expert_field ei_tcpwm_reordered = EI_INIT;
+static expert_field ei_tcpwm_dup_ack = EI_INIT;
+static expert_field ei_tcpwm_dsack = EI_INIT;
 
 /* ---- Preferences: the knobs of tcp_window_monitor's flags -------------- */
 
@@ -168,6 +182,10 @@ static const value_string decode_error_vals[] = {
 };
 /* clang-format on */
 
+/* Retransmission kinds by the core's labels (tcpwm_retx_label), filled
+ * at registration: "fast", "spurious", "other". */
+static value_string retx_vals[TCPWM_RETX_KINDS + 1];
+
 static const value_string direction_vals[] = {
     {0, "endpoint 0 to endpoint 1 (the first sender)"},
     {1, "endpoint 1 to endpoint 0"},
@@ -184,7 +202,9 @@ static const value_string direction_vals[] = {
 typedef struct frame_result {
     int64_t fill_ns;
     int64_t window_delta;
-    uint32_t events; /* TCPWM_EV_* */
+    int64_t ack_rtt_ns;       /* -1: none */
+    int64_t handshake_rtt_ns; /* -1: none */
+    uint32_t events;          /* TCPWM_EV_* */
     uint32_t gap_bytes;
     uint32_t holes_filled;
     uint32_t capture_gaps;
@@ -195,6 +215,7 @@ typedef struct frame_result {
     uint8_t scale;
     uint8_t decode_error; /* a tcpwm_decode_error, or NO_DECODE_ERROR */
     uint8_t flags;        /* FR_* */
+    uint8_t retx;         /* a tcpwm_retx_kind */
 } frame_result;
 
 enum {
@@ -203,12 +224,15 @@ enum {
     FR_GLOBAL = 1u << 2,
     FR_WINDOW = 1u << 3, /* window_analyzed */
     FR_SCALE_KNOWN = 1u << 4,
+    FR_DUP_ACK = 1u << 5,
+    FR_REORDERED = 1u << 6,
+    FR_DSACK = 1u << 7,
 };
 
 /* The results live in file scope, keyed by frame number: the map holds
  * blocks of CHUNK consecutive frames, so that storing a frame costs no
  * hashing and no allocation of its own (a capture of a million frames
- * keeps 88 MB of results rather than twice that). Frames are numbered
+ * keeps 104 MB of results rather than twice that). Frames are numbered
  * from 1, in order, on the first pass. */
 #define CHUNK_SHIFT 12
 #define CHUNK (1u << CHUNK_SHIFT)
@@ -409,6 +433,11 @@ static const frame_result *analyze(packet_info *pinfo, const tcpwm_tap_frame *f)
         r->verdict = (uint8_t)res.verdict;
         r->dir = res.dir;
         r->scale = res.scale;
+        r->flags |= (uint8_t)((res.dup_ack ? FR_DUP_ACK : 0) | (res.reordered ? FR_REORDERED : 0) |
+                              (res.dsack ? FR_DSACK : 0));
+        r->retx = (uint8_t)res.retx;
+        r->ack_rtt_ns = res.ack_rtt_ns;
+        r->handshake_rtt_ns = res.handshake_rtt_ns;
         if (res.flow != NULL)
             r->flow = res.flow->stats;
     }
@@ -501,6 +530,63 @@ static void add_window(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb, cons
         add_flag(wt, pinfo, tvb, hf_tcpwm_window_zero_window, &ei_tcpwm_zero_window);
 }
 
+static void add_time(proto_tree *tree, tvbuff_t *tvb, int hf, int64_t ns)
+{
+    nstime_t t;
+
+    t.secs = (time_t)(ns / 1000000000LL);
+    t.nsecs = (int)(ns % 1000000000LL);
+    proto_item_set_generated(proto_tree_add_time(tree, hf, tvb, 0, 0, &t));
+}
+
+/* The expert info of a retransmission kind: notes, as Wireshark's
+ * tcp.analysis.retransmission and its fast and spurious forms are. */
+static expert_field *retx_expert(uint8_t kind)
+{
+    switch (kind) {
+    case TCPWM_RETX_FAST:
+        return &ei_tcpwm_fast_retransmission;
+    case TCPWM_RETX_SPURIOUS:
+        return &ei_tcpwm_spurious_retransmission;
+    case TCPWM_RETX_OTHER:
+        return &ei_tcpwm_retransmission;
+    default:
+        return NULL;
+    }
+}
+
+#define HAS_ANALYSIS(r)                                                                            \
+    (((r)->flags & (FR_DUP_ACK | FR_REORDERED | FR_DSACK)) || (r)->retx != TCPWM_RETX_NONE ||      \
+     (r)->ack_rtt_ns >= 0 || (r)->handshake_rtt_ns >= 0)
+
+/* Wireshark's analysis as the core repeats it (docs/semantics.md 7): each
+ * item present only when it applies, as tcp.analysis.* are. */
+static void add_analysis(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb, const frame_result *r)
+{
+    proto_tree *at;
+
+    if (!HAS_ANALYSIS(r))
+        return;
+    at = proto_tree_add_subtree(tree, tvb, 0, 0, ett_tcpwm_analysis, NULL,
+                                "Retransmissions and round-trip times");
+    if (r->retx != TCPWM_RETX_NONE) {
+        proto_item *ti = proto_tree_add_uint(at, hf_tcpwm_retrans_kind, tvb, 0, 0, r->retx);
+
+        proto_item_set_generated(ti);
+        expert_add_info(pinfo, ti, retx_expert(r->retx));
+    }
+    if (r->flags & FR_REORDERED)
+        add_flag(at, pinfo, tvb, hf_tcpwm_reordered, &ei_tcpwm_reordered);
+    if (r->flags & FR_DUP_ACK)
+        add_flag(at, pinfo, tvb, hf_tcpwm_dup_ack, &ei_tcpwm_dup_ack);
+    if (r->flags & FR_DSACK)
+        add_flag(at, pinfo, tvb, hf_tcpwm_dsack, &ei_tcpwm_dsack);
+    if (r->ack_rtt_ns >= 0)
+        add_time(at, tvb, hf_tcpwm_rtt_ack, r->ack_rtt_ns);
+    if (r->handshake_rtt_ns >= 0)
+        add_time(at, tvb, hf_tcpwm_rtt_handshake, r->handshake_rtt_ns);
+}
+
 static void add_flow(proto_tree *tree, tvbuff_t *tvb, const frame_result *r)
 {
     const tcpwm_flow_stats *s = &r->flow;
@@ -543,6 +629,15 @@ static void add_summary(proto_item *ti, const frame_result *r)
         proto_item_append_text(ti, ", zero window");
     else if (r->events & TCPWM_EV_WINDOW_SHRINK)
         proto_item_append_text(ti, ", shrink");
+    if (r->retx != TCPWM_RETX_NONE)
+        proto_item_append_text(ti, ", %s retransmission",
+                               val_to_str_const(r->retx, retx_vals, "?"));
+    if (r->flags & FR_REORDERED)
+        proto_item_append_text(ti, ", reordered");
+    if (r->flags & FR_DUP_ACK)
+        proto_item_append_text(ti, ", duplicate ACK");
+    if (r->ack_rtt_ns >= 0)
+        proto_item_append_text(ti, ", ACK RTT %.6f s", (double)r->ack_rtt_ns / 1e9);
 }
 
 static void add_tree(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb, const frame_result *r)
@@ -567,6 +662,7 @@ static void add_tree(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb, const 
         add_flag(t, pinfo, tvb, hf_tcpwm_conn_closed, NULL);
     add_loss(t, pinfo, tvb, r);
     add_window(t, pinfo, tvb, r);
+    add_analysis(t, pinfo, tvb, r);
     add_flow(t, tvb, r);
 }
 
@@ -594,6 +690,16 @@ static void add_experts(packet_info *pinfo, const frame_result *r)
     for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
         if (r->events & map[i].ev)
             expert_add_info(pinfo, NULL, map[i].ei);
+    if (!(r->flags & FR_ANALYZED))
+        return;
+    if (r->retx != TCPWM_RETX_NONE)
+        expert_add_info(pinfo, NULL, retx_expert(r->retx));
+    if (r->flags & FR_REORDERED)
+        expert_add_info(pinfo, NULL, &ei_tcpwm_reordered);
+    if (r->flags & FR_DUP_ACK)
+        expert_add_info(pinfo, NULL, &ei_tcpwm_dup_ack);
+    if (r->flags & FR_DSACK)
+        expert_add_info(pinfo, NULL, &ei_tcpwm_dsack);
 }
 
 /* ---- The postdissector --------------------------------------------------- */
@@ -630,7 +736,9 @@ static int dissect_tcpwm(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, vo
         return (int)tvb_captured_length(tvb);
     if (tree != NULL)
         add_tree(tree, pinfo, tvb, r);
-    else if (r->events & EXPERT_EVENTS)
+    else if ((r->events & EXPERT_EVENTS) ||
+             ((r->flags & FR_ANALYZED) &&
+              ((r->flags & (FR_DUP_ACK | FR_REORDERED | FR_DSACK)) || r->retx != TCPWM_RETX_NONE)))
         add_experts(pinfo, r);
     return (int)tvb_captured_length(tvb);
 }
@@ -723,10 +831,32 @@ void proto_register_tcpwm(void)
             "Flow's zero windows so far"),
         U32(hf_tcpwm_flow_min_window, "Smallest window (bytes)", "tcpwm.flow.min_window",
             "Smallest scaled window seen in the flow so far"),
+
+        {&hf_tcpwm_retrans_kind,
+         {"Retransmission", "tcpwm.retrans.kind", FT_UINT8, BASE_DEC, VALS(retx_vals), 0x0,
+          "Kind of retransmission as Wireshark's analysis tells them (docs/semantics.md 7): "
+          "fast, spurious (already acknowledged) or other (timeouts, tail-loss probes)",
+          HFILL}},
+        FLAG(hf_tcpwm_reordered, "Reordered", "tcpwm.reordered",
+             "Came within the handshake RTT (3 ms if unknown) of the highest segment: "
+             "tcp.analysis.out_of_order"),
+        FLAG(hf_tcpwm_dup_ack, "Duplicate ACK", "tcpwm.dup_ack",
+             "Duplicate ACK in Wireshark's sense (RFC 5681 section 2): tcp.analysis.duplicate_ack"),
+        FLAG(hf_tcpwm_dsack, "D-SACK", "tcpwm.dsack",
+             "The first SACK block reports bytes received twice (RFC 2883)"),
+        {&hf_tcpwm_rtt_ack,
+         {"ACK RTT", "tcpwm.rtt.ack", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "Time from the data segment this ACK acknowledges to the ACK: tcp.analysis.ack_rtt",
+          HFILL}},
+        {&hf_tcpwm_rtt_handshake,
+         {"Handshake RTT", "tcpwm.rtt.handshake", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+          "SYN to the ACK that completes the handshake, on that ACK: tcp.analysis.initial_rtt",
+          HFILL}},
     };
 #undef FLAG
 #undef U32
-    static gint *ett[] = {&ett_tcpwm, &ett_tcpwm_loss, &ett_tcpwm_window, &ett_tcpwm_flow};
+    static gint *ett[] = {&ett_tcpwm, &ett_tcpwm_loss, &ett_tcpwm_window, &ett_tcpwm_flow,
+                          &ett_tcpwm_analysis};
     static ei_register_info ei[] = {
         {&ei_tcpwm_missing,
          {"tcpwm.expert.missing", PI_SEQUENCE, PI_WARN,
@@ -748,10 +878,32 @@ void proto_register_tcpwm(void)
           "Right edge of the window moved left", EXPFILL}},
         {&ei_tcpwm_zero_window,
          {"tcpwm.expert.zero_window", PI_SEQUENCE, PI_NOTE, "Zero window", EXPFILL}},
+        /* The severities of Wireshark's tcp.analysis counterparts. */
+        {&ei_tcpwm_fast_retransmission,
+         {"tcpwm.expert.fast_retransmission", PI_SEQUENCE, PI_NOTE,
+          "Fast retransmission: after duplicate ACKs, at the peer's ACK", EXPFILL}},
+        {&ei_tcpwm_spurious_retransmission,
+         {"tcpwm.expert.spurious_retransmission", PI_SEQUENCE, PI_NOTE,
+          "Spurious retransmission: the peer had acknowledged these bytes", EXPFILL}},
+        {&ei_tcpwm_retransmission,
+         {"tcpwm.expert.retransmission", PI_SEQUENCE, PI_NOTE,
+          "Retransmission (timeout, tail-loss probe or other)", EXPFILL}},
+        {&ei_tcpwm_reordered,
+         {"tcpwm.expert.reordered", PI_SEQUENCE, PI_WARN,
+          "Reordered: out of order within the round-trip time", EXPFILL}},
+        {&ei_tcpwm_dup_ack,
+         {"tcpwm.expert.dup_ack", PI_SEQUENCE, PI_NOTE, "Duplicate ACK", EXPFILL}},
+        {&ei_tcpwm_dsack,
+         {"tcpwm.expert.dsack", PI_SEQUENCE, PI_CHAT,
+          "D-SACK: the receiver reports bytes it got twice", EXPFILL}},
     };
     module_t *prefs;
     expert_module_t *expert;
 
+    for (int k = TCPWM_RETX_FAST; k <= TCPWM_RETX_OTHER; k++) {
+        retx_vals[k - TCPWM_RETX_FAST].value = (guint32)k;
+        retx_vals[k - TCPWM_RETX_FAST].strptr = tcpwm_retx_label((tcpwm_retx_kind)k);
+    }
     proto_tcpwm = proto_register_protocol("TCP Window Monitor", "TCPWM", "tcpwm");
     proto_register_field_array(proto_tcpwm, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));

@@ -36,6 +36,9 @@ ALL_FIELDS = [
     "tcpwm.flow.packets", "tcpwm.flow.missing", "tcpwm.flow.duplicate",
     "tcpwm.flow.out_of_order", "tcpwm.flow.capture_gap", "tcpwm.flow.window_shrink",
     "tcpwm.flow.right_edge_retreat", "tcpwm.flow.zero_window", "tcpwm.flow.min_window",
+    # Wireshark's analysis (semantics.md 7; their values: test_analysis.py)
+    "tcpwm.retrans.kind", "tcpwm.reordered", "tcpwm.dup_ack", "tcpwm.dsack", "tcpwm.rtt.ack",
+    "tcpwm.rtt.handshake",
 ] + EVENT_FLAGS
 
 
@@ -241,8 +244,8 @@ def test_registration(suite):
                 "\n".join(line for line in out.splitlines() if "tcpwm" in line))
     rc, out, err = suite.tshark("-z", "help")
     out += err  # tshark prints this list on standard error
-    suite.check("tcpwm,prom" in out and "tcpwm,openmetrics" in out,
-                "tshark -z help lists tcpwm,prom and tcpwm,openmetrics", out)
+    suite.check("tcpwm,prom" in out and "tcpwm,openmetrics" in out and "tcpwm,flows" in out,
+                "tshark -z help lists tcpwm,prom, tcpwm,openmetrics and tcpwm,flows", out)
 
 
 def main():

@@ -5,7 +5,8 @@
 
   tshark -G currentprefs -C tcpwm     its columns and tcpwm preferences load
   tshark -C tcpwm -r F                the one-line output has the verdict,
-                                      scaled window and gap columns
+                                      scaled window and gap columns (and
+                                      the retransmission and ACK RTT ones)
   tshark -C tcpwm -r F --color        every coloring rule compiles, and the
                                       events get their colors (on a tty)
 """
@@ -42,8 +43,11 @@ def main():
     rc, out, err = suite.tshark("-G", "currentprefs", "-C", "tcpwm")
     suite.check(rc == 0 and '"%Cus:tcpwm.verdict:0:R"' in out
                 and '"%Cus:tcpwm.window.size:0:R"' in out
-                and '"%Cus:tcpwm.loss.gap_bytes:0:R"' in out,
-                "the profile's columns load (verdict, scaled window, gap)", out[-800:] + err)
+                and '"%Cus:tcpwm.loss.gap_bytes:0:R"' in out
+                and '"%Cus:tcpwm.retrans.kind:0:R"' in out
+                and '"%Cus:tcpwm.rtt.ack:0:R"' in out,
+                "the profile's columns load (verdict, scaled window, gap, retransmission, "
+                "ACK RTT)", out[-800:] + err)
     suite.check(not err.strip(), "no complaint loading the profile", err)
 
     rc, out, err = suite.tshark("-C", "tcpwm", "-r", path)
