@@ -161,4 +161,5 @@ void register_tap_listener_tcpwm(void)
 
     register_stat_tap_ui(&prom_ui, NULL);
     register_stat_tap_ui(&om_ui, NULL);
+    tcpwm_register_flows_table();
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What the three files of the Wireshark plugin share: the registration
+/* What the files of the Wireshark plugin share: the registration
  * routines plugin.c calls, the analysis settings (the protocol's
  * preferences), and the record the postdissector queues on the "tcpwm"
  * tap for the tshark -z statistics. */
@@ -18,6 +18,10 @@ void proto_reg_handoff_tcpwm(void);
 /* tap-tcpwm.c: registers the -z tcpwm,prom and -z tcpwm,openmetrics
  * statistics (called through the tap plugin hook). */
 void register_tap_listener_tcpwm(void);
+
+/* tap-tcpwm-flows.c: registers the table of flows, Statistics > TCP Window
+ * Monitor and tshark -z tcpwm,flows (called by register_tap_listener_tcpwm). */
+void tcpwm_register_flows_table(void);
 
 /* The monitor settings the preferences describe now (scope, hole cap,
  * idle timeout; everything else is the core's default, as in
