@@ -126,6 +126,7 @@ static guint pref_max_holes = TCPWM_DEFAULT_MAX_HOLES; /* --max-holes */
 static guint pref_idle_timeout = (guint)(TCPWM_DEFAULT_IDLE_NS / 1000000000LL); /* seconds */
 static range_t *pref_vxlan_ports;  /* --vxlan-port; "4789" */
 static range_t *pref_geneve_ports; /* --geneve-port; "6081" */
+static range_t *pref_service_ports; /* --service-ports; "": no port label */
 
 /* The preferences file shows the description: keep it the flag's word. */
 static const enum_val_t scope_vals[] = {
@@ -149,6 +150,19 @@ static void ports_from_range(const range_t *r, uint16_t list[TCPWM_MAX_TUNNEL_PO
                 return;
 }
 
+/* The service ports preference as the monitor's list (docs/semantics.md
+ * 8): each port once, at most TCPWM_MAX_SERVICE_PORTS of them (the flag
+ * refuses more; here the lowest are kept, the description says so). */
+static void services_from_range(const range_t *r, tcpwm_config *c)
+{
+    c->n_service_ports = 0;
+    if (r == NULL)
+        return;
+    for (guint32 p = 1; p <= 65535 && c->n_service_ports < TCPWM_MAX_SERVICE_PORTS; p++)
+        if (value_is_in_range(r, p))
+            c->service_ports[c->n_service_ports++] = (uint16_t)p;
+}
+
 void tcpwm_plugin_config(tcpwm_config *c)
 {
     tcpwm_config_default(c);
@@ -157,6 +171,7 @@ void tcpwm_plugin_config(tcpwm_config *c)
     c->idle_timeout_ns = (int64_t)(pref_idle_timeout < 1 ? 1 : pref_idle_timeout) * 1000000000LL;
     ports_from_range(pref_vxlan_ports, c->decode.vxlan_ports);
     ports_from_range(pref_geneve_ports, c->decode.geneve_ports);
+    services_from_range(pref_service_ports, c);
 }
 
 int tcpwm_plugin_tap_id(void)
@@ -927,6 +942,7 @@ void proto_register_tcpwm(void)
                                    10, &pref_idle_timeout);
     range_convert_str(wmem_epan_scope(), &pref_vxlan_ports, "4789", 65535);
     range_convert_str(wmem_epan_scope(), &pref_geneve_ports, "6081", 65535);
+    range_convert_str(wmem_epan_scope(), &pref_service_ports, "", 65535);
     prefs_register_range_preference(prefs, "vxlan_ports", "VXLAN UDP ports",
                                     "UDP destination ports read as VXLAN (RFC 7348), at most 8 "
                                     "(tcp_window_monitor --vxlan-port)",
@@ -935,6 +951,11 @@ void proto_register_tcpwm(void)
                                     "UDP destination ports read as Geneve (RFC 8926), at most 8 "
                                     "(tcp_window_monitor --geneve-port)",
                                     &pref_geneve_ports, 65535);
+    prefs_register_range_preference(prefs, "service_ports", "Service ports",
+                                    "Ports whose flows get their own port label in -z tcpwm,prom "
+                                    "(tcp_window_monitor --service-ports; at most 64, the lowest "
+                                    "are kept); empty: no port label",
+                                    &pref_service_ports, 65535);
 
     tcpwm_tap = register_tap("tcpwm");
     tcpwm_handle = register_dissector("tcpwm", dissect_tcpwm, proto_tcpwm);

@@ -77,7 +77,11 @@ static void stat_draw(void *tapdata)
         return;
     }
     tcpwm_buf_init(&b, SIZE_MAX / 2);
-    rc = tcpwm_expo_metrics(&b, s->format, tcpwm_monitor_metrics(s->m), NULL, 1);
+    /* The service ports preference: the port label, as --service-ports. */
+    tcpwm_expo_services svc = {NULL, 0, tcpwm_monitor_service_metrics(s->m)};
+    svc.n_ports = tcpwm_monitor_service_ports(s->m, &svc.ports);
+    rc = tcpwm_expo_metrics_services(&b, s->format, tcpwm_monitor_metrics(s->m), NULL, 1,
+                                     svc.n_ports ? &svc : NULL);
     if (rc == 0)
         rc = tcpwm_expo_finish(&b, s->format);
     if (rc != 0)

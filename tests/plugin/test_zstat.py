@@ -14,6 +14,7 @@ capture (tests/pcaps/crafted):
   -o tcpwm.vxlan_ports:4789,8472 -o tcpwm.geneve_ports:6082
                                   == --vxlan-port 8472,4789 --geneve-port 6082
                                   (captures named for a tunnel)
+  -o tcpwm.service_ports:80,443   == --service-ports 443,80 (the port label)
   -z tcpwm,prom,tcp.len>0         counts exactly the frames the filter passes
                                   (those tshark -Y tcp.len>0 shows)
 
@@ -89,6 +90,15 @@ def one_file(suite, label, src, quick):
                                       "tcpwm.geneve_ports:6082", "-z", "tcpwm,prom")
         res.append(same("%s: vxlan_ports/geneve_ports prefs == --vxlan-port/--geneve-port"
                         % label, want_p, got_p, terr))
+
+    # The service ports preference gives the port label as the flag does
+    # (docs/semantics.md 8), whatever order the list is in.
+    _, want_s, _ = suite.standalone("-q", "-r", src, "--scope", "all", "--service-ports",
+                                    "443,80")
+    _, got_s, terr = suite.tshark("-r", path, "-q", "-o", "tcpwm.service_ports:80,443", "-z",
+                                  "tcpwm,prom")
+    res.append(same("%s: -o tcpwm.service_ports:80,443 == --service-ports 443,80" % label,
+                    want_s, got_s, terr))
 
     flt = "tcp.len>0"
     _, out, terr = suite.tshark("-r", path, "-q", "-z", "tcpwm,prom," + flt)
