@@ -976,14 +976,9 @@ def case_vxlan(t, lab):
             f"tcp_packets_total == tshark's inner TCP segments ({inner})",
             f"{live['tcp_monitor_tcp_packets_total']}")
     t.check(drops > 0, f"nft dropped some of A's VXLAN datagrams ({drops})")
-    # Each missing event is a hole in what b0 saw (docs/semantics.md 4,
-    # rule 2), and on one CPU only the drops make holes: at least one
-    # dropped datagram per event. Every hole is filled by a retransmission
-    # that crosses b0, never acknowledged unseen (rule 5: no capture gap).
+    # Every hole is filled by a retransmission that crosses b0, never
+    # acknowledged unseen (rule 5: no capture gap).
     missing = live["tcp_monitor_packet_loss_missing_total"]
-    if drops > 0:
-        t.check(0 < missing <= drops,
-                f"0 < missing ({missing:.0f}) <= datagrams dropped before b0 ({drops})")
     t.check(live["tcp_monitor_capture_gap_total"] == 0, "capture_gap == 0 (b0 saw every "
             "retransmission)", f"{live['tcp_monitor_capture_gap_total']}")
 
@@ -993,7 +988,18 @@ def case_vxlan(t, lab):
     t.check(len(own_frames) == n, f"-w wrote every frame the monitor counted ({len(own_frames)})",
             f"{n:.0f} counted")
     own = replay(BIN, own_path, "--scope", "all")
-    t.check(frames == own_frames, "tcpdump's socket and the monitor's saw the frames in one order")
+    # Each missing event is a hole in what b0 saw (docs/semantics.md 4,
+    # rule 2): the drops make holes, and so can a segment that overtook
+    # another before b0 or on its way to the socket. Runs on this 2-CPU
+    # machine saw 47 holes after 45 drops (both sockets agreeing on the
+    # order) and sockets that disagree on it, so "missing <= drops" was
+    # not a rule: the drops must show, the count is not bounded by them.
+    moved = sum(1 for a, b in zip(frames, own_frames) if a != b)
+    if moved:
+        t.note(f"{moved} frames reached tcpdump's socket and the monitor's in different orders")
+    if drops > 0:
+        t.check(missing > 0, f"the drops show: missing {missing:.0f} after {drops} drops "
+                f"(out_of_order {live['tcp_monitor_packet_loss_out_of_order_total']:.0f})")
     compare_replay(t, live, own, own_path, dump.path,
                    exact=(kdropped == 0 and dropped == 0 and n == captured))
 
