@@ -54,44 +54,40 @@ void tcpwm_hist_gap_observe(tcpwm_hist_gap *h, uint64_t bytes)
     h->sum += bytes; /* unsigned: wraps after 2^64 bytes, never UB */
 }
 
-void tcpwm_hist_fill_observe(tcpwm_hist_fill *h, int64_t ns)
+/* A duration into a histogram of nanosecond bounds (hole fills, RTTs).
+ * Capture time can step backwards (merged or reordered captures); a
+ * duration cannot be negative, so such a one took "no time". The sum
+ * saturates instead of overflowing (signed overflow is UB): it reaches
+ * INT64_MAX only after ~292 years of accumulated time. */
+static void observe_ns(const int64_t *bounds, size_t n, uint64_t *bucket, uint64_t *inf,
+                       uint64_t *count, int64_t *sum_ns, int64_t ns)
 {
-    /* Capture time can step backwards (merged or reordered captures);
-     * a fill cannot take negative time, so such a fill took "no time". */
     if (ns < 0)
         ns = 0;
     size_t i = 0;
-    while (i < TCPWM_FILL_BUCKETS && ns > tcpwm_fill_bounds_ns[i])
+    while (i < n && ns > bounds[i])
         i++;
-    if (i < TCPWM_FILL_BUCKETS)
-        h->bucket[i]++;
+    if (i < n)
+        bucket[i]++;
     else
-        h->inf++;
-    h->count++;
-    /* Saturate instead of overflowing (signed overflow is UB). The sum
-     * reaches INT64_MAX only after ~292 years of accumulated fill time. */
-    if (h->sum_ns > 0 && ns > INT64_MAX - h->sum_ns)
-        h->sum_ns = INT64_MAX;
+        (*inf)++;
+    (*count)++;
+    if (*sum_ns > 0 && ns > INT64_MAX - *sum_ns)
+        *sum_ns = INT64_MAX;
     else
-        h->sum_ns += ns;
+        *sum_ns += ns;
+}
+
+void tcpwm_hist_fill_observe(tcpwm_hist_fill *h, int64_t ns)
+{
+    observe_ns(tcpwm_fill_bounds_ns, TCPWM_FILL_BUCKETS, h->bucket, &h->inf, &h->count,
+               &h->sum_ns, ns);
 }
 
 void tcpwm_hist_rtt_observe(tcpwm_hist_rtt *h, int64_t ns)
 {
-    if (ns < 0)
-        ns = 0;
-    size_t i = 0;
-    while (i < TCPWM_RTT_BUCKETS && ns > tcpwm_rtt_bounds_ns[i])
-        i++;
-    if (i < TCPWM_RTT_BUCKETS)
-        h->bucket[i]++;
-    else
-        h->inf++;
-    h->count++;
-    if (h->sum_ns > 0 && ns > INT64_MAX - h->sum_ns)
-        h->sum_ns = INT64_MAX;
-    else
-        h->sum_ns += ns;
+    observe_ns(tcpwm_rtt_bounds_ns, TCPWM_RTT_BUCKETS, h->bucket, &h->inf, &h->count,
+               &h->sum_ns, ns);
 }
 
 static const char *const evict_labels[TCPWM_EVICT__COUNT] = {
