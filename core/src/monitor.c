@@ -11,6 +11,7 @@
 #include "flow.h"
 #include "holes.h"
 #include "reasm.h"
+#include "rttcode.h"
 #include "table.h"
 #include "tcp.h"
 #include "tcpwm/err.h"
@@ -280,10 +281,27 @@ static void make_view(const tcpwm_monitor *m, const tcpwm__flow *f, tcpwm_flow_v
     memcpy(v->addr[1], f->key.addr[b], 16);
     v->port[0] = f->key.port[a];
     v->port[1] = f->key.port[b];
-    v->first_ns = f->first_ns;
+    v->first_ns = (int64_t)f->first_s * 1000000000;
     v->last_ns = f->last_ns;
     v->closed = f->closed != 0;
-    v->stats = f->stats;
+    const tcpwm__fstats *fs = &f->stats;
+    tcpwm_flow_stats *vs = &v->stats;
+    vs->packets = fs->packets;
+    vs->missing = fs->missing;
+    vs->duplicate = fs->duplicate;
+    vs->out_of_order = fs->out_of_order;
+    vs->capture_gap = fs->capture_gap;
+    vs->window_shrink = fs->window_shrink;
+    vs->right_edge_retreat = fs->right_edge_retreat;
+    vs->zero_window = fs->zero_window;
+    vs->has_window = fs->min_window != TCPWM__NO_WINDOW;
+    vs->min_window = vs->has_window ? fs->min_window : 0;
+    vs->bytes = (uint64_t)f->bytes_hi << 32 | fs->bytes_lo;
+    vs->retx_fast = fs->retx[TCPWM_RETX_FAST - 1];
+    vs->retx_spurious = fs->retx[TCPWM_RETX_SPURIOUS - 1];
+    vs->retx_other = fs->retx[TCPWM_RETX_OTHER - 1];
+    vs->ack_rtt_max_ns = f->rtt_max ? tcpwm__rtt_decode(f->rtt_max) : -1;
+    vs->ack_rtt_median_ns = f->rtt_max ? tcpwm__rtt_decode(f->rtt_median) : -1;
 }
 
 static void report_end(tcpwm_monitor *m, const tcpwm__flow *f)
@@ -432,8 +450,12 @@ static void make_room(tcpwm_monitor *m)
 static void flow_start(tcpwm_monitor *m, tcpwm__flow *f, uint8_t side, const tcpwm_segment *s,
                        tcpwm_result *res)
 {
-    f->init_side = side;
-    f->first_ns = m->now_ns;
+    f->init_side = side & 1u;
+    f->global = res->global ? 1u : 0u; /* the key decides: it never changes */
+    /* Whole seconds: the record has 4 bytes for it (flow.h). */
+    int64_t first_s = m->now_ns / 1000000000;
+    f->first_s = first_s < 0 ? 0 : first_s > UINT32_MAX ? UINT32_MAX : (uint32_t)first_s;
+    f->stats.min_window = TCPWM__NO_WINDOW;
     f->service = service_of_flow(m, s);
     expiry_at(m, deadline(m->now_ns, m->cfg.idle_timeout_ns));
     m->blocks[f->service].conn_opened++;
@@ -665,7 +687,6 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         i = restart_flow(m, i, side, s, res);
     }
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
-    f->global = res->global;
     /* Moving a flow to the head of its LRU list writes two other flows'
      * records, a cache miss each; doing it once per tick (2^30 ns, about
      * a second) of capture time instead of once per packet keeps the
@@ -677,6 +698,11 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     }
     f->last_ns = m->now_ns;
     f->stats.packets++;
+    /* 48 bits of payload bytes (flow.h): 256 TiB a flow before they wrap. */
+    uint32_t lo = f->stats.bytes_lo + s->payload_len;
+    if (lo < s->payload_len)
+        f->bytes_hi++;
+    f->stats.bytes_lo = lo;
 
     unsigned dir = side ^ f->init_side;
     res->analyzed = true;

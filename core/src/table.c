@@ -7,24 +7,38 @@
 
 #include "tcpwm/err.h"
 
-#define MIN_BUCKETS 1024u
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The index starts at 64 lines (768 slots) and doubles with the flow
+ * count (see grow()): sized for the cap up front, a busy table's index
+ * would be spread over megabytes and miss the cache on every lookup. */
+#define MIN_BUCKETS 64u
+/* At most 9 flows per line on average (3/4 of the slots) before the index
+ * doubles; at the cap the index stops growing with 9 or fewer, which is
+ * 64 / 9 = 7.1 to 14.2 bytes a flow (8.4 at the default cap of 2^20). */
+#define FLOWS_PER_BUCKET 9u
+
+static tcpwm__bucket *new_buckets(uint32_t n)
+{
+    tcpwm__bucket *b = aligned_alloc(64, (size_t)n * sizeof(tcpwm__bucket));
+    if (b)
+        memset(b, 0, (size_t)n * sizeof(tcpwm__bucket));
+    return b;
+}
 
 int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
 {
     memset(t, 0, sizeof(*t));
     if (max_flows == 0 || max_flows > (1u << 30))
         return TCPWM_EINVAL;
-    /* The bucket array starts small and doubles with the flow count (see
-     * grow()): sized for the cap up front, a busy table's buckets would be
-     * spread over megabytes and miss the cache on every lookup. */
     uint32_t n = 1;
-    while (n < max_flows && n < MIN_BUCKETS)
+    while ((uint64_t)n * FLOWS_PER_BUCKET < max_flows && n < MIN_BUCKETS)
         n <<= 1;
-    t->buckets = malloc((size_t)n * sizeof(uint32_t));
+    t->buckets = new_buckets(n);
     if (!t->buckets)
         return TCPWM_ENOMEM;
-    for (uint32_t i = 0; i < n; i++)
-        t->buckets[i] = TCPWM__NIL;
     t->mask = n - 1;
     tcpwm__pool_init(&t->flows, sizeof(tcpwm__flow), max_flows);
     t->max = max_flows;
@@ -43,7 +57,7 @@ void tcpwm__table_destroy(tcpwm__table *t)
 
 size_t tcpwm__table_memory(const tcpwm__table *t)
 {
-    return ((size_t)t->mask + 1) * sizeof(uint32_t) + tcpwm__pool_memory(&t->flows);
+    return ((size_t)t->mask + 1) * sizeof(tcpwm__bucket) + tcpwm__pool_memory(&t->flows);
 }
 
 /* The first eight bytes at p as a big-endian number: comparing two of
@@ -123,14 +137,74 @@ void tcpwm__table_prefetch_bucket(const tcpwm__table *t, uint32_t hash)
     PREFETCH(&t->buckets[hash & t->mask]);
 }
 
+/* A slot's tag: the hash's top byte, never 0 (the empty slot's). The
+ * bucket comes from the low bits, so the two are independent up to 2^24
+ * buckets. */
+static uint8_t tag_of(uint32_t hash)
+{
+    uint8_t tag = (uint8_t)(hash >> 24);
+    return tag ? tag : 1;
+}
+
+/* The slots of b whose tag is `tag`, one bit per slot (bit j: slot j). */
+#if defined(__SSE2__)
+static uint32_t slots_with(const tcpwm__bucket *b, uint8_t tag)
+{
+    /* The 12 tags and the spill count are the line's first 16 bytes. */
+    __m128i line = _mm_load_si128((const __m128i *)(const void *)b->tag);
+    __m128i eq = _mm_cmpeq_epi8(line, _mm_set1_epi8((char)tag));
+    return (uint32_t)_mm_movemask_epi8(eq) & ((1u << TCPWM__BUCKET_SLOTS) - 1u);
+}
+#else
+#define BYTES_01 0x0101010101010101ULL
+#define BYTES_7F 0x7f7f7f7f7f7f7f7fULL
+
+/* Bit 8j+7 set where byte j of w equals `tag` (exact: no borrow runs
+ * from one byte into the next). */
+static uint64_t bytes_equal(uint64_t w, uint8_t tag)
+{
+    uint64_t x = w ^ (BYTES_01 * tag);
+    return ~(((x & BYTES_7F) + BYTES_7F) | x | BYTES_7F);
+}
+
+static uint32_t slots_with(const tcpwm__bucket *b, uint8_t tag)
+{
+    uint64_t lo;
+    uint32_t hi;
+    memcpy(&lo, b->tag, 8);
+    memcpy(&hi, b->tag + 8, 4);
+    /* One bit per byte at bit 8j; the multiplication gathers bit 8j into
+     * bit 56 + j with no carries (each partial product lands on its own
+     * bit), so the top byte holds the eight flags in slot order. */
+    uint64_t m_lo = bytes_equal(lo, tag) >> 7, m_hi = (bytes_equal(hi, tag) & 0x80808080u) >> 7;
+    const uint64_t gather = 0x0102040810204080ULL;
+    return (uint32_t)((m_lo * gather) >> 56) | (uint32_t)((m_hi * gather) >> 56) << 8;
+}
+#endif
+
+static unsigned lowest_slot(uint32_t slots)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctz(slots);
+#else
+    unsigned j = 0;
+    while (!(slots & 1u)) {
+        slots >>= 1;
+        j++;
+    }
+    return j;
+#endif
+}
+
 void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash)
 {
-    uint32_t i = t->buckets[hash & t->mask];
-    if (i != TCPWM__NIL) {
+    const tcpwm__bucket *b = &t->buckets[hash & t->mask];
+    uint32_t slots = slots_with(b, tag_of(hash));
+    if (slots) {
         /* The whole record: key and links, both halves, stats and the
          * Wireshark analysis state (flow.h); records are not aligned to
          * lines, so its last byte may be on a fifth. */
-        const char *f = (const char *)tcpwm__table_at(t, i);
+        const char *f = (const char *)tcpwm__table_at(t, b->flow[lowest_slot(slots)]);
         PREFETCH(f);
         PREFETCH(f + 64);
         PREFETCH(f + 128);
@@ -152,6 +226,12 @@ static bool key_equal(const tcpwm__key *a, const tcpwm__key *b)
         memcpy(&v, y + off, 8);
         diff |= u ^ v;
     }
+    for (; off + 4 <= sizeof(*a); off += 4) {
+        uint32_t u, v;
+        memcpy(&u, x + off, 4);
+        memcpy(&v, y + off, 4);
+        diff |= u ^ v;
+    }
     for (; off < sizeof(*a); off++)
         diff |= (uint64_t)(x[off] ^ y[off]);
     return diff == 0;
@@ -159,14 +239,17 @@ static bool key_equal(const tcpwm__key *a, const tcpwm__key *b)
 
 uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k, uint32_t hash)
 {
-    uint32_t i = t->buckets[hash & t->mask];
-    while (i != TCPWM__NIL) {
-        const tcpwm__flow *f = tcpwm__table_at(t, i);
-        if (key_equal(&f->key, k))
-            return i;
-        i = f->hnext;
+    uint8_t tag = tag_of(hash);
+    for (uint32_t bi = hash & t->mask;; bi = (bi + 1) & t->mask) {
+        const tcpwm__bucket *b = &t->buckets[bi];
+        for (uint32_t slots = slots_with(b, tag); slots; slots &= slots - 1) {
+            uint32_t i = b->flow[lowest_slot(slots)];
+            if (key_equal(&tcpwm__table_at(t, i)->key, k))
+                return i;
+        }
+        if (b->spill == 0) /* nothing with this home went further */
+            return TCPWM__NIL;
     }
-    return TCPWM__NIL;
 }
 
 static tcpwm__list *list_of(tcpwm__table *t, const tcpwm__flow *f)
@@ -199,44 +282,57 @@ static void list_push_head(tcpwm__table *t, tcpwm__list *l, uint32_t i)
     l->head = i;
 }
 
-static void rehash_list(tcpwm__table *t, uint32_t *buckets, uint32_t mask, uint32_t i)
+/* Puts flow i (hash `hash`) in the first bucket from its home with a free
+ * slot, counting the spill of each full bucket it passes. The caller
+ * keeps the index below 12 flows a line, so one exists. */
+static void index_put(tcpwm__bucket *buckets, uint32_t mask, uint32_t hash, uint32_t i)
 {
-    for (; i != TCPWM__NIL; i = tcpwm__table_at(t, i)->next) {
-        tcpwm__flow *f = tcpwm__table_at(t, i);
-        uint32_t *b = &buckets[key_hash(&f->key, t->seed) & mask];
-        f->hnext = *b;
-        *b = i;
+    for (uint32_t bi = hash & mask;; bi = (bi + 1) & mask) {
+        tcpwm__bucket *b = &buckets[bi];
+        uint32_t free_slots = slots_with(b, 0);
+        if (free_slots) {
+            unsigned j = lowest_slot(free_slots);
+            b->tag[j] = tag_of(hash);
+            b->flow[j] = i;
+            return;
+        }
+        b->spill++;
     }
 }
 
-/* Doubles the bucket array once the flows reach a quarter of the buckets,
- * up to four buckets per flow at the cap (16 bytes a flow): a chain then
- * almost never holds a second flow, so the record prefetched for a bucket
- * is the one looked up. A second record in a chain is a cache miss that
- * nothing fetched ahead; at two buckets per flow these cost 4% of the
- * benchmark's replay time. Amortized O(1) per new flow; if memory is short
- * the table keeps working with longer chains. Never past 2^31 buckets, so
- * that the count of buckets still fits 32 bits. */
+static void rehash_list(tcpwm__table *t, tcpwm__bucket *buckets, uint32_t mask, uint32_t i)
+{
+    for (; i != TCPWM__NIL; i = tcpwm__table_at(t, i)->next)
+        index_put(buckets, mask, key_hash(&tcpwm__table_at(t, i)->key, t->seed), i);
+}
+
+/* Doubles the index once the flows reach 9 a line (FLOWS_PER_BUCKET),
+ * until the cap fits at that load. At 9 of 12 slots a line rarely spills
+ * into the next, so a lookup reads one line; the spill counts keep a miss
+ * from probing past lines that nothing passed. Amortized O(1) per new
+ * flow; if memory is short the index keeps filling (longer probes) up to
+ * 11 flows a line, then refuses new flows. Never past 2^26 lines. */
 static void grow(tcpwm__table *t)
 {
-    uint32_t n = t->mask + 1;
-    if (t->count < n / 4 || (uint64_t)n >= 4 * (uint64_t)t->max || n >= (1u << 31))
+    uint64_t n = (uint64_t)t->mask + 1;
+    if (t->count < n * FLOWS_PER_BUCKET || n * FLOWS_PER_BUCKET >= t->max || n >= (1u << 26))
         return;
-    uint32_t *buckets = malloc((size_t)n * 2 * sizeof(uint32_t));
+    tcpwm__bucket *buckets = new_buckets((uint32_t)n * 2);
     if (!buckets)
         return;
-    for (uint32_t i = 0; i < n * 2; i++)
-        buckets[i] = TCPWM__NIL;
-    rehash_list(t, buckets, n * 2 - 1, t->open.head);
-    rehash_list(t, buckets, n * 2 - 1, t->closed.head);
+    uint32_t mask = (uint32_t)n * 2 - 1;
+    rehash_list(t, buckets, mask, t->open.head);
+    rehash_list(t, buckets, mask, t->closed.head);
     free(t->buckets);
     t->buckets = buckets;
-    t->mask = n * 2 - 1;
+    t->mask = mask;
 }
 
 uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
 {
     grow(t);
+    if ((uint64_t)t->count >= ((uint64_t)t->mask + 1) * (TCPWM__BUCKET_SLOTS - 1))
+        return TCPWM__NIL; /* the index could not grow */
     uint32_t i = tcpwm__pool_alloc(&t->flows);
     if (i == TCPWM__NIL)
         return TCPWM__NIL;
@@ -245,9 +341,7 @@ uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
     f->key = *k;
     f->half[0].hole_head = f->half[0].hole_tail = TCPWM__NIL;
     f->half[1].hole_head = f->half[1].hole_tail = TCPWM__NIL;
-    uint32_t *b = &t->buckets[key_hash(k, t->seed) & t->mask];
-    f->hnext = *b;
-    *b = i;
+    index_put(t->buckets, t->mask, key_hash(k, t->seed), i);
     list_push_head(t, &t->open, i);
     t->count++;
     return i;
@@ -257,12 +351,21 @@ void tcpwm__table_remove(tcpwm__table *t, uint32_t i)
 {
     tcpwm__flow *f = tcpwm__table_at(t, i);
     list_unlink(t, list_of(t, f), i);
-    uint32_t *p = &t->buckets[key_hash(&f->key, t->seed) & t->mask];
-    while (*p != i)
-        p = &tcpwm__table_at(t, *p)->hnext;
-    *p = f->hnext;
-    tcpwm__pool_free(&t->flows, i);
-    t->count--;
+    uint32_t hash = key_hash(&f->key, t->seed);
+    uint8_t tag = tag_of(hash);
+    for (uint32_t bi = hash & t->mask;; bi = (bi + 1) & t->mask) {
+        tcpwm__bucket *b = &t->buckets[bi];
+        for (uint32_t slots = slots_with(b, tag); slots; slots &= slots - 1) {
+            unsigned j = lowest_slot(slots);
+            if (b->flow[j] == i) {
+                b->tag[j] = 0;
+                tcpwm__pool_free(&t->flows, i);
+                t->count--;
+                return;
+            }
+        }
+        b->spill--; /* flow i's probe passed this bucket */
+    }
 }
 
 void tcpwm__table_touch(tcpwm__table *t, uint32_t i)

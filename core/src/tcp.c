@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "tcp.h"
 
+#include "rttcode.h"
 #include "seq.h"
 
 /* RFC 7323 section 2.3: a shift above 14 is treated as 14. */
@@ -196,14 +197,26 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
         f->stats.zero_window++;
         res->events |= TCPWM_EV_ZERO_WINDOW;
     }
-    if (!f->stats.has_window || win < f->stats.min_window) {
+    if (win < f->stats.min_window) /* TCPWM__NO_WINDOW before the first */
         f->stats.min_window = win;
-        f->stats.has_window = true;
-    }
     h->win = win;
     h->edge = edge;
     h->flags |= TCPWM__H_WIN;
     a->metrics->current_window = win;
+}
+
+/* The flow's ACK RTT figures (rttcode.h): largest, median estimate. */
+static void observe_flow_rtt(tcpwm__flow *f, int64_t ns)
+{
+    uint16_t code = tcpwm__rtt_encode(ns);
+    if (code > f->rtt_max)
+        f->rtt_max = code;
+    if (f->rtt_n == 0)
+        f->rtt_median = code;
+    else
+        f->rtt_median = tcpwm__rtt_median_step(f->rtt_median, f->rtt_n, code);
+    if (f->rtt_n < TCPWM__RTT_N_MAX)
+        f->rtt_n = (f->rtt_n + 1u) & TCPWM__RTT_N_MAX;
 }
 
 /* Wireshark's analysis (docs/semantics.md 7), at the segment's own
@@ -228,10 +241,14 @@ static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned
         m->dsack++;
     if (wr.rtt_untracked)
         a->metrics->rtt_untracked++; /* the pool's cap: process-wide */
-    if (wr.retx != TCPWM_RETX_NONE)
+    if (wr.retx != TCPWM_RETX_NONE) {
         m->retransmissions[wr.retx - 1]++;
-    if (wr.ack_rtt_ns >= 0)
+        f->stats.retx[wr.retx - 1]++;
+    }
+    if (wr.ack_rtt_ns >= 0) {
         tcpwm_hist_rtt_observe(&m->ack_rtt, wr.ack_rtt_ns);
+        observe_flow_rtt(f, wr.ack_rtt_ns);
+    }
     if (wr.handshake_rtt_ns >= 0)
         tcpwm_hist_rtt_observe(&m->handshake_rtt, wr.handshake_rtt_ns);
 }

@@ -142,7 +142,10 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         FUZZ_CHECK(f->global == (tcpwm_addr_is_global(f->key.family, f->key.addr[0]) &&
                                  tcpwm_addr_is_global(f->key.family, f->key.addr[1])));
         FUZZ_CHECK(f->stats.packets >= 1);
-        FUZZ_CHECK(f->first_ns <= f->last_ns);
+        FUZZ_CHECK((int64_t)f->first_s * 1000000000 <= (f->last_ns > 0 ? f->last_ns : 0));
+        /* ACK RTT figures: none, or a median estimate within the samples. */
+        FUZZ_CHECK((f->rtt_max == 0) == (f->rtt_n == 0));
+        FUZZ_CHECK(f->rtt_median <= f->rtt_max);
         FUZZ_CHECK(f->last_ns <= m->now_ns);
         FUZZ_CHECK(FUZZ_TICK(f->last_ns) <= FUZZ_TICK(newer)); /* the tail expires first */
         /* Expiry ran at this packet's time: nothing left is overdue. */
@@ -163,6 +166,34 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
     return n;
 }
 
+/* The hash index (table.h): every flow in exactly one slot, with its
+ * hash's tag, no further from its home bucket than the spill counts let a
+ * lookup go; each bucket's spill is exactly the flows whose probe passed
+ * it. (Findability by key: check_list.) */
+static void check_index(const tcpwm__table *t)
+{
+    uint32_t nb = t->mask + 1, used = 0;
+    uint32_t *spill = calloc(nb, sizeof *spill);
+    FUZZ_CHECK(spill != NULL);
+    for (uint32_t bi = 0; bi < nb; bi++) {
+        const tcpwm__bucket *b = &t->buckets[bi];
+        for (unsigned j = 0; j < TCPWM__BUCKET_SLOTS; j++) {
+            if (b->tag[j] == 0)
+                continue;
+            used++;
+            const tcpwm__flow *f = tcpwm__table_at(t, b->flow[j]);
+            uint32_t h = tcpwm__key_hash(t, &f->key);
+            FUZZ_CHECK(b->tag[j] == ((h >> 24) ? (h >> 24) : 1u));
+            for (uint32_t k = h & t->mask; k != bi; k = (k + 1) & t->mask)
+                spill[k]++;
+        }
+    }
+    FUZZ_CHECK(used == t->count);
+    for (uint32_t bi = 0; bi < nb; bi++)
+        FUZZ_CHECK(t->buckets[bi].spill == spill[bi]);
+    free(spill);
+}
+
 /* The whole private state; returns the number of open flows. */
 static uint32_t check_state(const tcpwm_monitor *m, bool check_age)
 {
@@ -173,6 +204,7 @@ static uint32_t check_state(const tcpwm_monitor *m, bool check_age)
     mk.hole = calloc((size_t)m->holes.records.made + 1, 1);
     FUZZ_CHECK(mk.flow != NULL && mk.hole != NULL);
 
+    check_index(t);
     uint32_t open = check_list(m, &t->open, false, check_age, &mk, &holes);
     uint32_t closed = check_list(m, &t->closed, true, check_age, &mk, &holes);
     FUZZ_CHECK(open + closed == t->count);

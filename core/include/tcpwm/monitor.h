@@ -123,6 +123,17 @@ typedef struct tcpwm_flow_stats {
     uint32_t window_shrink, right_edge_retreat, zero_window;
     uint32_t min_window;      /* smallest scaled window seen; valid if has_window */
     bool has_window;
+    /* Payload bytes of the flow's analyzed segments, both directions, as
+     * their headers give them (snap length does not cut them), every copy
+     * counted: retransmissions too. Wraps at 2^48. */
+    uint64_t bytes;
+    /* Wireshark's analysis per flow (docs/semantics.md 7): retransmissions
+     * by kind, as tcpwm_result.retx reports them packet by packet. */
+    uint32_t retx_fast, retx_spurious, retx_other;
+    /* ACK RTT of the flow (tcpwm_result.ack_rtt_ns), -1 before a sample:
+     * the largest and an estimate of the median, both kept to 1/1024 of
+     * their value (docs/semantics.md section 7, "Per-flow figures": 2 bytes each). */
+    int64_t ack_rtt_max_ns, ack_rtt_median_ns;
 } tcpwm_flow_stats;
 
 /* A flow as the front ends see it. Endpoint 0 is the side that sent the
@@ -133,7 +144,7 @@ typedef struct tcpwm_flow_view {
     uint16_t vlan[2];
     uint8_t addr[2][16];
     uint16_t port[2];
-    int64_t first_ns, last_ns;
+    int64_t first_ns, last_ns; /* first_ns: whole seconds (the record keeps 4 bytes) */
     bool closed;
     tcpwm_flow_stats stats;
     /* The encapsulation context (tcpwm/encap.h, read it with

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* The flow table's hash index (table.h) against a plain array of the keys
+ * it should hold, under churn; with keys chosen to share a home bucket so
+ * that buckets fill and probes spill into the next ones. And the ACK RTT
+ * codes and median estimate of rttcode.h. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "rttcode.h"
+#include "table.h"
+#include "tcpwm/err.h"
+
+#define MAX 600u
+
+static tcpwm__key key_of(uint32_t n)
+{
+    tcpwm__key k;
+    memset(&k, 0, sizeof k);
+    k.family = 4;
+    k.addr[0][12] = 10;
+    memcpy(&k.addr[0][13], &n, 3);
+    k.addr[1][12] = 192;
+    k.port[0] = (uint16_t)(n >> 8);
+    k.port[1] = 443;
+    return k;
+}
+
+typedef struct model {
+    uint32_t key[MAX]; /* key numbers in the table */
+    uint32_t idx[MAX]; /* their flow indices */
+    uint32_t n;
+} model;
+
+static void check_model(const tcpwm__table *t, const model *md)
+{
+    CHECK_EQ_U64(t->count, md->n);
+    for (uint32_t j = 0; j < md->n; j++) {
+        tcpwm__key k = key_of(md->key[j]);
+        CHECK_EQ_U64(tcpwm__table_find(t, &k, tcpwm__key_hash(t, &k)), md->idx[j]);
+    }
+}
+
+/* Keys whose hash has the given home bucket under the table's mask. */
+static uint32_t same_home(const tcpwm__table *t, uint32_t home, uint32_t *out, uint32_t want,
+                          uint32_t from)
+{
+    uint32_t got = 0;
+    for (uint32_t n = from; got < want; n++) {
+        tcpwm__key k = key_of(n);
+        if ((tcpwm__key_hash(t, &k) & t->mask) == home)
+            out[got++] = n;
+    }
+    return got;
+}
+
+static void test_spill_and_churn(void)
+{
+    tcpwm__table t;
+    CHECK(tcpwm__table_init(&t, MAX, 12345) == TCPWM_OK);
+    model md = {.n = 0};
+    /* 30 keys with one home: bucket `home` fills (12), the next ones take
+     * the rest, and the spill counts lead lookups there. */
+    uint32_t nums[30];
+    same_home(&t, 3, nums, 30, 1);
+    uint32_t mask = t.mask;
+    for (uint32_t j = 0; j < 30; j++) {
+        tcpwm__key k = key_of(nums[j]);
+        CHECK(tcpwm__table_find(&t, &k, tcpwm__key_hash(&t, &k)) == TCPWM__NIL);
+        uint32_t i = tcpwm__table_insert(&t, &k);
+        CHECK(i != TCPWM__NIL);
+        md.key[md.n] = nums[j];
+        md.idx[md.n++] = i;
+    }
+    CHECK(t.mask == mask); /* 30 flows do not grow a 600-flow index yet */
+    CHECK_EQ_U64(t.buckets[3].spill, 18);
+    CHECK_EQ_U64(t.buckets[4].spill, 6);
+    CHECK_EQ_U64(t.buckets[5].spill, 0);
+    check_model(&t, &md);
+    /* A key with the same home that is absent probes all three buckets. */
+    uint32_t absent;
+    same_home(&t, 3, &absent, 1, nums[29] + 1);
+    tcpwm__key ka = key_of(absent);
+    CHECK(tcpwm__table_find(&t, &ka, tcpwm__key_hash(&t, &ka)) == TCPWM__NIL);
+    /* Removing a flow that lives in the home bucket leaves the spills;
+     * removing one that spilled takes back what its probe passed. */
+    tcpwm__table_remove(&t, md.idx[0]);
+    md.key[0] = md.key[--md.n];
+    md.idx[0] = md.idx[md.n];
+    CHECK_EQ_U64(t.buckets[3].spill, 18);
+    tcpwm__table_remove(&t, md.idx[md.n - 1]); /* the 29th: in the third bucket */
+    md.n--;
+    CHECK_EQ_U64(t.buckets[3].spill, 17);
+    CHECK_EQ_U64(t.buckets[4].spill, 5);
+    check_model(&t, &md);
+
+    /* Churn: random inserts and removals through growth, against the model. */
+    srand(7);
+    uint32_t next_key = 1u << 20;
+    for (int round = 0; round < 20000; round++) {
+        if (md.n < MAX && (md.n == 0 || rand() % 3 != 0)) {
+            tcpwm__key k = key_of(next_key);
+            uint32_t i = tcpwm__table_insert(&t, &k);
+            CHECK(i != TCPWM__NIL);
+            md.key[md.n] = next_key++;
+            md.idx[md.n++] = i;
+        } else {
+            uint32_t j = (uint32_t)rand() % md.n;
+            tcpwm__table_remove(&t, md.idx[j]);
+            md.key[j] = md.key[--md.n];
+            md.idx[j] = md.idx[md.n];
+        }
+        if (round % 997 == 0)
+            check_model(&t, &md);
+    }
+    check_model(&t, &md);
+    /* At the cap the index holds at most 9 flows a line on average. */
+    CHECK((uint64_t)(t.mask + 1) * 9 >= MAX);
+    tcpwm__table_destroy(&t);
+}
+
+static void test_rtt_codes(void)
+{
+    CHECK_EQ_U64(tcpwm__rtt_encode(-5), 1);
+    CHECK_EQ_U64(tcpwm__rtt_decode(tcpwm__rtt_encode(0)), 0);
+    CHECK_EQ_U64(tcpwm__rtt_decode(tcpwm__rtt_encode(2047)), 2047);
+    CHECK_EQ_U64(tcpwm__rtt_decode(tcpwm__rtt_encode(2048)), 2048);
+    /* Monotonic, rounded down, within 1/1024, over 1 ns .. 2^62 ns. */
+    uint16_t prev = 0;
+    int bad = 0;
+    for (double v = 1; v < 4.6e18; v *= 1.0007) {
+        int64_t ns = (int64_t)v;
+        uint16_t c = tcpwm__rtt_encode(ns);
+        int64_t back = tcpwm__rtt_decode(c);
+        if (c < prev || back > ns || (double)(ns - back) > (double)ns / 1024.0)
+            bad++;
+        prev = c;
+    }
+    CHECK_EQ_U64(bad, 0);
+    CHECK(tcpwm__rtt_encode(INT64_MAX) > prev);
+}
+
+/* The estimate over a sequence of durations (ns). */
+static int64_t median_of(const int64_t *ns, size_t n)
+{
+    uint16_t med = 0;
+    unsigned seen = 0;
+    for (size_t j = 0; j < n; j++) {
+        uint16_t c = tcpwm__rtt_encode(ns[j]);
+        med = seen == 0 ? c : tcpwm__rtt_median_step(med, seen, c);
+        if (seen < TCPWM__RTT_N_MAX)
+            seen++;
+    }
+    return tcpwm__rtt_decode(med);
+}
+
+static void test_rtt_median(void)
+{
+    int64_t one = 1500000;
+    CHECK(llabs(median_of(&one, 1) - one) <= one / 1024);
+    /* A steady flow: 10 ms with a tail of 5% at 200 ms and a first
+     * sample of 300 ms (a slow first answer). The estimate ends near 10
+     * ms, not near the mean (20 ms). */
+    int64_t s[400];
+    s[0] = 300000000;
+    for (int j = 1; j < 400; j++)
+        s[j] = (j % 20 == 0) ? 200000000 : 9000000 + (j % 7) * 300000;
+    int64_t m = median_of(s, 400);
+    CHECK(m > 8500000 && m < 11500000);
+    /* Always between the smallest and largest sample. */
+    srand(3);
+    int bad = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        int64_t x[40], lo = INT64_MAX, hi = 0;
+        size_t n = 1 + (size_t)(rand() % 40);
+        for (size_t j = 0; j < n; j++) {
+            x[j] = 1000 + (int64_t)rand() % 100000000;
+            lo = x[j] < lo ? x[j] : lo;
+            hi = x[j] > hi ? x[j] : hi;
+        }
+        int64_t e = median_of(x, n);
+        if (e < lo - lo / 1024 - 1 || e > hi)
+            bad++;
+    }
+    CHECK_EQ_U64(bad, 0);
+    /* It follows a change: after 200 samples at 50 ms, 200 at 5 ms. */
+    int64_t c[400];
+    for (int j = 0; j < 400; j++)
+        c[j] = j < 200 ? 50000000 : 5000000;
+    m = median_of(c, 400);
+    CHECK(m > 4900000 && m < 5100000);
+}
+
+int main(void)
+{
+    test_spill_and_churn();
+    test_rtt_codes();
+    test_rtt_median();
+    return check_finish("test_table");
+}
