@@ -299,12 +299,13 @@ static int in_refill(instream *s)
     }
 }
 
-/* Every decoder below runs the same loop: feed input when the decoder has
- * used it all (and did not stop only because the output was full: it may
- * hold decoded bytes still), give it the room left in the current chunk,
- * and stop at the end of the input, an error or instream_close. A call
- * that has input and room but neither takes nor gives a byte would loop
- * forever: that is reported rather than spun on. */
+/* Every decoder runs the same loop (run_decoder): feed input when the
+ * decoder has used it all (and did not stop only because the output was
+ * full: it may hold decoded bytes still), give it the room left in the
+ * current chunk, and stop at the end of the input, an error or
+ * instream_close. A call that has input and room but neither takes nor
+ * gives a byte would loop forever: that is reported rather than spun on.
+ * What differs per format is one call of its library (a decoder_step). */
 typedef enum step { STEP_GO, STEP_END, STEP_STOP } step;
 
 static step feed(instream *s, bool out_full, const char *name, bool mid_stream)
@@ -319,145 +320,152 @@ static step feed(instream *s, bool out_full, const char *name, bool mid_stream)
     return r == 0 ? STEP_END : STEP_STOP;
 }
 
-static void stuck(instream *s, const char *name)
+typedef enum dec_ret { DEC_MORE, DEC_DONE, DEC_FAIL } dec_ret;
+
+/* One call of a format's library on in[0, in_len) into out[0, room):
+ * sets *used and *made; *mid says whether a frame (member, stream) is
+ * unfinished, so that the input's end is a truncation. at_end: the input
+ * has ended (only decoders that are told so: xz). DEC_FAIL after seterr. */
+typedef struct dec_call {
+    const uint8_t *in;
+    size_t in_len;
+    uint8_t *out;
+    size_t room;
+    bool at_end;
+    size_t used, made;
+} dec_call;
+typedef dec_ret (*decoder_step)(instream *s, void *state, dec_call *c, bool *mid);
+
+/* tell_end: the decoder is called once more at the input's end (xz needs
+ * LZMA_FINISH to say whether the stream was cut); otherwise the end of the
+ * input ends the loop, a truncation if *mid. */
+static void run_decoder(instream *s, const char *name, decoder_step dstep, void *state,
+                        bool tell_end)
 {
-    seterr(s->perr, "corrupt %s stream: the decoder makes no progress", name);
+    bool out_full = false, mid = false, at_end = false;
+    for (;;) {
+        if (!at_end) {
+            step st = feed(s, out_full, name, mid && !tell_end);
+            if (st == STEP_STOP || (st == STEP_END && !tell_end))
+                break;
+            at_end = st == STEP_END;
+        }
+        dec_call c = {.in = s->in + s->in_pos, .in_len = s->in_len - s->in_pos, .at_end = at_end};
+        c.out = out_room(s, &c.room);
+        if (c.out == NULL)
+            break;
+        dec_ret r = dstep(s, state, &c, &mid);
+        s->in_pos += c.used;
+        s->fill_len += c.made;
+        out_full = c.made == c.room;
+        if (r != DEC_MORE)
+            break;
+        if (c.used == 0 && c.made == 0 && c.in_len > 0) {
+            seterr(s->perr, "corrupt %s stream: the decoder makes no progress", name);
+            break;
+        }
+    }
 }
 
 /* RFC 1952: gzip members, one after another (`cat a.gz b.gz`, what
  * `gzip` itself decompresses into the concatenation). */
+static dec_ret gzip_step(instream *s, void *state, dec_call *c, bool *in_member)
+{
+    z_stream *z = state;
+    z->next_in = (Bytef *)(uintptr_t)c->in;
+    z->avail_in = (uInt)c->in_len;
+    z->next_out = c->out;
+    z->avail_out = (uInt)c->room;
+    int ret = inflate(z, Z_NO_FLUSH);
+    c->used = c->in_len - z->avail_in;
+    c->made = c->room - z->avail_out;
+    if (c->used > 0)
+        *in_member = true;
+    if (ret == Z_STREAM_END) {
+        /* A member ended (its CRC-32 and length checked): whatever
+         * follows must be another member. */
+        *in_member = false;
+        inflateReset(z);
+        return DEC_MORE;
+    }
+    if (ret == Z_OK || ret == Z_BUF_ERROR) /* no progress: run_decoder says so */
+        return DEC_MORE;
+    if (ret == Z_MEM_ERROR)
+        seterr(s->perr, "gzip decoder: out of memory");
+    else
+        seterr(s->perr, "corrupt gzip stream: %s", z->msg != NULL ? z->msg : "bad data");
+    return DEC_FAIL;
+}
+
 static void run_gzip(instream *s)
 {
     z_stream z;
-    bool in_member = false, out_full = false;
-
     memset(&z, 0, sizeof z);
     /* 16 + MAX_WBITS: a gzip wrapper only, with the largest window. */
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
         seterr(s->perr, "cannot start the gzip decoder: out of memory");
         return;
     }
-    for (;;) {
-        step st = feed(s, out_full, "gzip", in_member);
-        if (st != STEP_GO)
-            break;
-        size_t room;
-        uint8_t *o = out_room(s, &room);
-        if (o == NULL)
-            break;
-        size_t avail = s->in_len - s->in_pos;
-        z.next_in = s->in + s->in_pos;
-        z.avail_in = (uInt)avail;
-        z.next_out = o;
-        z.avail_out = (uInt)room;
-        int ret = inflate(&z, Z_NO_FLUSH);
-        size_t used = avail - z.avail_in, made = room - z.avail_out;
-        s->in_pos += used;
-        s->fill_len += made;
-        out_full = z.avail_out == 0;
-        if (used > 0)
-            in_member = true;
-        if (ret == Z_STREAM_END) {
-            /* A member ended (its CRC-32 and length checked): whatever
-             * follows must be another member. */
-            in_member = false;
-            inflateReset(&z);
-            continue;
-        }
-        if (ret == Z_OK || (ret == Z_BUF_ERROR && (used > 0 || made > 0 || avail == 0))) {
-            continue;
-        }
-        if (ret == Z_BUF_ERROR) {
-            stuck(s, "gzip");
-        } else if (ret == Z_MEM_ERROR) {
-            seterr(s->perr, "gzip decoder: out of memory");
-        } else {
-            seterr(s->perr, "corrupt gzip stream: %s", z.msg != NULL ? z.msg : "bad data");
-        }
-        break;
-    }
+    run_decoder(s, "gzip", gzip_step, &z, false);
     inflateEnd(&z);
 }
 
 /* RFC 8878: zstd frames and skippable frames, one after another. */
+static dec_ret zstd_step(instream *s, void *state, dec_call *c, bool *in_frame)
+{
+    ZSTD_inBuffer in = {c->in, c->in_len, 0};
+    ZSTD_outBuffer out = {c->out, c->room, 0};
+    size_t ret = ZSTD_decompressStream(state, &out, &in);
+    c->used = in.pos;
+    c->made = out.pos;
+    if (ZSTD_isError(ret)) {
+        if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+            seterr(s->perr, "zstd stream needs a window over %u MiB to decompress",
+                   1u << (ZSTD_WINDOWLOG_LIMIT - 20));
+        else
+            seterr(s->perr, "corrupt zstd stream: %s", ZSTD_getErrorName(ret));
+        return DEC_FAIL;
+    }
+    *in_frame = ret != 0; /* 0 when a frame ended and was flushed */
+    return DEC_MORE;
+}
+
 static void run_zstd(instream *s)
 {
     ZSTD_DCtx *d = ZSTD_createDCtx();
-    bool out_full = false;
-    size_t last = 0; /* 0 when the last frame ended and was flushed */
-
     if (d == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax,
                                                          ZSTD_WINDOWLOG_LIMIT))) {
         seterr(s->perr, "cannot start the zstd decoder: out of memory");
         ZSTD_freeDCtx(d);
         return;
     }
-    for (;;) {
-        step st = feed(s, out_full, "zstd", last != 0);
-        if (st != STEP_GO)
-            break;
-        size_t room;
-        uint8_t *o = out_room(s, &room);
-        if (o == NULL)
-            break;
-        ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
-        ZSTD_outBuffer out = {o, room, 0};
-        size_t before = in.pos;
-        size_t ret = ZSTD_decompressStream(d, &out, &in);
-        s->in_pos = in.pos;
-        s->fill_len += out.pos;
-        out_full = out.pos == room;
-        if (ZSTD_isError(ret)) {
-            if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
-                seterr(s->perr, "zstd stream needs a window over %u MiB to decompress",
-                       1u << (ZSTD_WINDOWLOG_LIMIT - 20));
-            else
-                seterr(s->perr, "corrupt zstd stream: %s", ZSTD_getErrorName(ret));
-            break;
-        }
-        last = ret;
-        if (in.pos == before && out.pos == 0 && before < s->in_len) {
-            stuck(s, "zstd");
-            break;
-        }
-    }
+    run_decoder(s, "zstd", zstd_step, d, false);
     ZSTD_freeDCtx(d);
 }
 
 /* The LZ4 frame format: frames (and skippable frames) one after another. */
+static dec_ret lz4_step(instream *s, void *state, dec_call *c, bool *in_frame)
+{
+    size_t src = c->in_len, dst = c->room;
+    size_t ret = LZ4F_decompress(state, c->out, &dst, c->in, &src, NULL);
+    c->used = src;
+    c->made = dst;
+    if (LZ4F_isError(ret)) {
+        seterr(s->perr, "corrupt lz4 stream: %s", LZ4F_getErrorName(ret));
+        return DEC_FAIL;
+    }
+    *in_frame = ret != 0; /* the size hint: 0 when a frame ended */
+    return DEC_MORE;
+}
+
 static void run_lz4(instream *s)
 {
     LZ4F_dctx *d = NULL;
-    bool out_full = false;
-    size_t hint = 0; /* 0 when the last frame ended */
-
     if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) {
         seterr(s->perr, "cannot start the lz4 decoder: out of memory");
         return;
     }
-    for (;;) {
-        step st = feed(s, out_full, "lz4", hint != 0);
-        if (st != STEP_GO)
-            break;
-        size_t room;
-        uint8_t *o = out_room(s, &room);
-        if (o == NULL)
-            break;
-        size_t src = s->in_len - s->in_pos, dst = room;
-        size_t ret = LZ4F_decompress(d, o, &dst, s->in + s->in_pos, &src, NULL);
-        s->in_pos += src;
-        s->fill_len += dst;
-        out_full = dst == room;
-        if (LZ4F_isError(ret)) {
-            seterr(s->perr, "corrupt lz4 stream: %s", LZ4F_getErrorName(ret));
-            break;
-        }
-        hint = ret;
-        if (src == 0 && dst == 0 && s->in_pos < s->in_len) {
-            stuck(s, "lz4");
-            break;
-        }
-    }
+    run_decoder(s, "lz4", lz4_step, d, false);
     LZ4F_freeDecompressionContext(d);
 }
 
@@ -481,48 +489,39 @@ static const char *lzma_reason(lzma_ret r)
     }
 }
 
-/* The .xz format: streams one after another, with stream padding. */
+/* The .xz format: streams one after another, with stream padding.
+ * LZMA_CONCATENATED reads on after the first stream, as xz -d does; the
+ * end of the input then has to be told with LZMA_FINISH, and liblzma
+ * itself says whether the stream was cut. */
+static dec_ret xz_step(instream *s, void *state, dec_call *c, bool *mid)
+{
+    lzma_stream *z = state;
+    z->next_in = c->in;
+    z->avail_in = c->in_len;
+    z->next_out = c->out;
+    z->avail_out = c->room;
+    lzma_ret r = lzma_code(z, c->at_end ? LZMA_FINISH : LZMA_RUN);
+    c->used = c->in_len - z->avail_in;
+    c->made = c->room - z->avail_out;
+    *mid = false; /* truncation: liblzma's LZMA_BUF_ERROR */
+    if (r == LZMA_STREAM_END)
+        return DEC_DONE;
+    if (r != LZMA_OK) {
+        seterr(s->perr, "%s", lzma_reason(r));
+        return DEC_FAIL;
+    }
+    return DEC_MORE;
+}
+
 static void run_xz(instream *s)
 {
     lzma_stream z = LZMA_STREAM_INIT;
-    lzma_action act = LZMA_RUN;
-    bool out_full = false;
-
-    /* LZMA_CONCATENATED: read on after the first stream, as xz -d does;
-     * the end of the input then has to be told with LZMA_FINISH. */
     lzma_ret r = lzma_stream_decoder(&z, XZ_MEMLIMIT, LZMA_CONCATENATED);
     if (r != LZMA_OK) {
         seterr(s->perr, "cannot start the xz decoder: %s", lzma_reason(r));
         return;
     }
-    for (;;) {
-        if (act == LZMA_RUN) {
-            step st = feed(s, out_full, "xz", false);
-            if (st == STEP_STOP)
-                break;
-            if (st == STEP_END)
-                act = LZMA_FINISH; /* liblzma itself says if the stream is cut */
-        }
-        size_t room;
-        uint8_t *o = out_room(s, &room);
-        if (o == NULL)
-            break;
-        size_t avail = s->in_len - s->in_pos;
-        z.next_in = s->in + s->in_pos;
-        z.avail_in = avail;
-        z.next_out = o;
-        z.avail_out = room;
-        r = lzma_code(&z, act);
-        s->in_pos += avail - z.avail_in;
-        s->fill_len += room - z.avail_out;
-        out_full = z.avail_out == 0;
-        if (r == LZMA_STREAM_END)
-            break;
-        if (r != LZMA_OK) {
-            seterr(s->perr, "%s", lzma_reason(r));
-            break;
-        }
-    }
+    run_decoder(s, "xz", xz_step, &z, true);
     lzma_end(&z);
 }
 
