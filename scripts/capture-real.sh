@@ -51,6 +51,20 @@
 #   router-any-sll2.pcap  600 KB A->B with 2% forward drops, recorded on R
 #       with `-i any` (Linux cooked SLL2, nanosecond timestamps): every
 #       forwarded segment is seen twice (in on r0, out on r1) as one stream.
+#   rto-blackout.pcap  2 MB A->B at 8 Mbit/s; twice R drops everything A
+#       sends for 600 ms. B sees no hole, so no duplicate ACKs: A recovers by
+#       timers only (a tail-loss probe, the RTO, lost too, the backed-off RTO
+#       after the blackout, then go-back-N), all "retransmission" to
+#       Wireshark, none fast. Recorded on r0, before the drop: the lost
+#       segments are there, and each retransmission repeats bytes the
+#       capture has (on b0 the first one would just be the next segment).
+#   delay-spike.pcap  2 MB A->B at 8 Mbit/s; twice r1's rate falls to
+#       8 kbit/s for 500 ms, longer than A's RTO (Linux's 200 ms minimum
+#       plus the RTT), and back: A's segments wait in the queue, nothing is
+#       lost, the RTO retransmits the oldest anyway, and the copy queues
+#       behind the original. Recorded on b0: B acknowledges the original,
+#       then gets the copy (Wireshark's spurious retransmission) and answers
+#       with a D-SACK.
 #
 # Tunnels and fragments (pairs of files of the same traffic: the counters of
 # one must equal those of the other):
@@ -96,7 +110,7 @@
 # Usage: sudo scripts/capture-real.sh [OUTDIR [SCENARIO...]]
 #   OUTDIR defaults to tests/pcaps/real; SCENARIO is one of bulk_random_drop,
 #   tbf_bottleneck, reorder_htb, many_short_flows, shrink_window, router_any,
-#   vxlan, fragments (default: all of them).
+#   rto_blackout, delay_spike, vxlan, fragments (default: all of them).
 # Needs: root, iproute2 (with the vxlan driver), nftables, tcpdump, python3,
 # editcap (fragments). Sends nothing outside the namespaces it creates.
 
@@ -127,7 +141,7 @@ trap 'exit 130' INT TERM
 die() { echo "capture-real: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces)"
-for tool in ip nft tc tcpdump python3 timeout; do
+for tool in ip nft tc ss tcpdump python3 timeout; do
     command -v "$tool" >/dev/null || die "missing tool: $tool"
 done
 mkdir -p "$OUT"
@@ -384,6 +398,98 @@ scenario_vxlan() {
     teardown
 }
 
+# The two scenarios below need a transfer that lasts a few seconds and
+# loses nothing but what the scenario takes away: r1's tbf paces A->B at
+# 8 Mbit/s (2 MB take about 2 s), and B's receive buffer is capped so that
+# its window (about 40 KB), not a full queue, bounds what is in flight: the
+# tbf never tail-drops, the RTT stays near 40 ms (the window's time in the
+# queue), and so the sender's RTO stays near Linux's minimum (200 ms plus
+# the smoothed RTT).
+slow_path() {
+    in_ns b sysctl -qw net.ipv4.tcp_rmem="4096 65536 65536"
+    in_ns r tc qdisc add dev r1 root tbf rate 8mbit burst 16kb limit 1mb
+}
+
+# established NS PORT: wait until NS has a connection to PORT, so that the
+# scenario's timing counts from the transfer, not from python's start.
+established() {
+    for _ in $(seq 200); do
+        [[ -n $(in_ns "$1" ss -Htn state established "( dport = :$2 )") ]] && return 0
+        sleep 0.02
+    done
+    die "no connection to port $2 in $1"
+}
+
+scenario_rto_blackout() {
+    echo "rto-blackout.pcap"
+    topology
+    slow_path
+    server b sink --bind 10.77.2.1 --port 5001
+    # r0 is before the drop: it sees the segments that die in the blackout,
+    # then their retransmissions (the same bytes again). On b0 there would
+    # be nothing to see: B gets none of the lost segments, so the first
+    # retransmission is just the next segment it expects.
+    capture r r0 "$OUT/rto-blackout.pcap"
+    client a send --host 10.77.2.1 --port 5001 --bytes 2000000 &
+    local c=$!
+    established a 5001
+    # Twice, 0.5 s into the transfer and 0.6 s after the first blackout
+    # ends, R drops everything A sends for 600 ms. The segments already in
+    # r1's queue still reach B, and B's ACKs still reach A, so the ACK clock
+    # stops some 40 ms after the drop starts. B sees no hole, so no
+    # duplicate ACK comes back and only timers can recover: a tail-loss
+    # probe (RFC 8985), then the RTO (RFC 6298), lost too, then the RTO
+    # backed off to twice that (about 460 ms), after the blackout ends; once
+    # that is ACKed, the rest of the window again as slow start reopens it.
+    for _ in 1 2; do
+        sleep 0.5
+        in_ns r nft add rule inet tcpwm routed iifname r0 drop
+        sleep 0.6
+        in_ns r nft flush chain inet tcpwm routed
+    done
+    wait "$c"
+    wait_servers
+    stop_captures
+    teardown
+}
+
+scenario_delay_spike() {
+    echo "delay-spike.pcap"
+    topology
+    slow_path
+    server b sink --bind 10.77.2.1 --port 5001
+    # b0 is the receiver: it sees each held segment arrive before its
+    # retransmission, and B's ACK of it in between.
+    capture b b0 "$OUT/delay-spike.pcap"
+    client a send --host 10.77.2.1 --port 5001 --bytes 2000000 &
+    local c=$!
+    established a 5001
+    # Twice, 0.5 s into the transfer and 0.6 s after the first spike ends,
+    # r1's tbf drops to 8 kbit/s for 500 ms and back: a change keeps the
+    # queued packets (the queue holds 1 MB, more than any window), so A's
+    # segments wait in R instead of dying there. The RTO fires during the
+    # wait, about 230 ms after the oldest held segment left A, and its
+    # retransmission queues behind the originals; B receives and
+    # acknowledges the originals first, so the copy it gets next carries
+    # bytes it has already acknowledged: Wireshark's spurious
+    # retransmission, and B's D-SACK (RFC 2883).
+    for _ in 1 2; do
+        sleep 0.5
+        in_ns r tc qdisc change dev r1 root tbf rate 8kbit burst 2kb limit 1mb
+        sleep 0.5
+        in_ns r tc qdisc change dev r1 root tbf rate 8mbit burst 16kb limit 1mb
+        # The change does not wake the queue (its timer is still set for the
+        # next packet at 8 kbit/s): the next packet to enqueue would, and
+        # that is A's next RTO. One UDP datagram from R to B (bash's
+        # /dev/udp; the capture keeps TCP only) releases it now.
+        in_ns r bash -c 'echo > /dev/udp/10.77.2.1/9'
+    done
+    wait "$c"
+    wait_servers
+    stop_captures
+    teardown
+}
+
 # topology_frag: A -- L -- R -- B, four namespaces in a line. L loses, R
 # fragments: r1 (R towards B) has a 576-byte MTU, every other link 1500.
 #
@@ -455,7 +561,7 @@ scenario_fragments() {
 }
 
 ALL=(bulk_random_drop tbf_bottleneck reorder_htb many_short_flows shrink_window router_any
-     vxlan fragments)
+     rto_blackout delay_spike vxlan fragments)
 (($# > 1)) && ALL=("${@:2}")
 for name in "${ALL[@]}"; do
     declare -F "scenario_$name" >/dev/null || die "no scenario $name (have: ${ALL[*]})"
