@@ -209,7 +209,9 @@ static int endpoints(tcpwm_buf *b, const tcpwm_flow_view *v)
 }
 
 /* Every counter of tcpwm_flow_stats, by the name of its metric's event;
- * a counter the core adds is one more line here and in the schema. */
+ * a counter the core adds is one more line here and in the schema. The
+ * retransmissions are an object of their own, by kind, as their metric
+ * is labelled (retransmissions below). */
 static int counters(tcpwm_buf *b, const tcpwm_flow_stats *s)
 {
     return tcpwm_buf_printf(b,
@@ -219,6 +221,35 @@ static int counters(tcpwm_buf *b, const tcpwm_flow_stats *s)
                             ",\"zero_window\":%" PRIu32 "}",
                             s->missing, s->duplicate, s->out_of_order, s->capture_gap,
                             s->window_shrink, s->right_edge_retreat, s->zero_window);
+}
+
+/* Wireshark's retransmission kinds (docs/semantics.md 7, rule 3), named
+ * as tcp_monitor_retransmissions_total's kind label. */
+static int retransmissions(tcpwm_buf *b, const tcpwm_flow_stats *s)
+{
+    return tcpwm_buf_printf(b,
+                            ",\"retransmissions\":{\"fast\":%" PRIu32 ",\"spurious\":%" PRIu32
+                            ",\"other\":%" PRIu32 "}",
+                            s->retx_fast, s->retx_spurious, s->retx_other);
+}
+
+/* The flow's ACK RTT (docs/semantics.md 7, rule 6), only once it has a
+ * sample: the median is an estimate, the maximum kept to 1/1024 of its
+ * value (monitor.h); both written from the integer, as the ages. */
+static int ack_rtt(tcpwm_buf *b, const tcpwm_flow_stats *s)
+{
+    int rc;
+
+    if (s->ack_rtt_median_ns < 0 || s->ack_rtt_max_ns < 0)
+        return 0;
+    rc = tcpwm_buf_adds(b, ",\"ack_rtt\":{\"median_seconds\":");
+    if (rc == 0)
+        rc = seconds(b, s->ack_rtt_median_ns);
+    if (rc == 0)
+        rc = tcpwm_buf_adds(b, ",\"max_seconds\":");
+    if (rc == 0)
+        rc = seconds(b, s->ack_rtt_max_ns);
+    return rc == 0 ? tcpwm_buf_adds(b, "}") : rc;
 }
 
 int flowjson_flow(tcpwm_buf *b, const tcpwm_flow_view *v, int64_t time_ns, bool first)
@@ -260,10 +291,15 @@ int flowjson_flow(tcpwm_buf *b, const tcpwm_flow_view *v, int64_t time_ns, bool 
     if (rc == 0)
         rc = seconds(b, time_ns - v->last_ns);
     if (rc == 0)
-        rc = tcpwm_buf_printf(b, ",\"packets\":%" PRIu32 ",\"loss_events\":%" PRIu64 ",",
-                              s->packets, top_loss_events(s));
+        rc = tcpwm_buf_printf(
+            b, ",\"packets\":%" PRIu32 ",\"bytes\":%" PRIu64 ",\"loss_events\":%" PRIu64 ",",
+            s->packets, s->bytes, top_loss_events(s));
     if (rc == 0)
         rc = counters(b, s);
+    if (rc == 0)
+        rc = retransmissions(b, s);
+    if (rc == 0)
+        rc = ack_rtt(b, s);
     if (rc == 0 && s->has_window)
         rc = tcpwm_buf_printf(b, ",\"min_window_bytes\":%" PRIu32, s->min_window);
     else if (rc == 0)

@@ -29,7 +29,8 @@
 /* What the document says about itself. */
 typedef struct flowjson_head {
     const char *source;      /* "replay" or "live" */
-    const char *order;       /* "loss": ranked, worst first; "table": the table's order */
+    const char *order;       /* "loss", "retransmissions", "rtt": ranked, worst
+                              * first (top.h); "table": the table's order */
     int64_t time_ns;         /* capture time of the snapshot (ages count to it) */
     uint32_t top;            /* the N asked for; 0: every flow in the table */
     uint64_t flows_in_table; /* flows in the table at that time */

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "top.h"
-
 int flowsnap_init(flowsnap *s)
 {
     pthread_condattr_t ca;
@@ -40,7 +38,7 @@ static bool wait_until(flowsnap *s, const struct timespec *deadline)
     return pthread_cond_timedwait(&s->cv, &s->mu, deadline) != ETIMEDOUT;
 }
 
-int flowsnap_query(flowsnap *s, uint32_t want, flowsnap_answer *out)
+int flowsnap_query(flowsnap *s, uint32_t want, top_by by, flowsnap_answer *out)
 {
     struct timespec deadline;
     uint64_t mine;
@@ -66,6 +64,7 @@ int flowsnap_query(flowsnap *s, uint32_t want, flowsnap_answer *out)
     s->busy = true;
     mine = ++s->asked;
     s->want = want;
+    s->by = by;
     atomic_store(&s->pending, true);
     while (s->answered != mine && !s->closed)
         if (!wait_until(s, &deadline))
@@ -88,6 +87,7 @@ void flowsnap_serve(flowsnap *s, const tcpwm_monitor *m, int64_t time_ns, uint64
 {
     uint64_t question;
     uint32_t want;
+    top_by by;
     top t;
 
     if (!atomic_load(&s->pending))
@@ -95,11 +95,12 @@ void flowsnap_serve(flowsnap *s, const tcpwm_monitor *m, int64_t time_ns, uint64
     pthread_mutex_lock(&s->mu);
     question = s->asked;
     want = s->want;
+    by = s->by;
     pthread_mutex_unlock(&s->mu);
 
     /* The ranking, outside the lock: the requester only waits. Out of
      * memory leaves the question to time out. */
-    if (top_init(&t, want) != 0)
+    if (top_init(&t, want, by) != 0)
         return;
     tcpwm_monitor_foreach_flow(m, top_offer, &t);
     top_sort(&t);

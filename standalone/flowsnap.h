@@ -29,6 +29,8 @@
 
 #include "tcpwm/monitor.h"
 
+#include "top.h"
+
 /* How long a request waits for the capture thread. It answers within one
  * turn of its loop: at most a wake-up period when idle (live.h,
  * LIVE_IDLE_WAKE_MS) plus one batch and the ranking itself. */
@@ -52,6 +54,7 @@ typedef struct flowsnap {
     uint64_t asked;      /* under mu: number of the latest question */
     uint64_t answered;   /* under mu: number of the question ans answers */
     uint32_t want;       /* under mu: N of the latest question */
+    top_by by;           /* under mu: its ranking */
     flowsnap_answer ans; /* under mu */
 } flowsnap;
 
@@ -59,10 +62,10 @@ typedef struct flowsnap {
 int flowsnap_init(flowsnap *s);
 void flowsnap_destroy(flowsnap *s);
 
-/* HTTP thread: the want (>= 1) worst flows by loss events (top.h's
+/* HTTP thread: the want (>= 1) worst flows ranked by by (top.h's
  * order). 0 with *out filled (free out->flows), or -1: no answer (the
  * capture thread is stopping or did not answer in time). */
-int flowsnap_query(flowsnap *s, uint32_t want, flowsnap_answer *out);
+int flowsnap_query(flowsnap *s, uint32_t want, top_by by, flowsnap_answer *out);
 
 /* Capture thread, once per turn of its loop: answer the question that
  * waits, if any, from the monitor as it is now. time_ns: the capture

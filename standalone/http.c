@@ -21,6 +21,7 @@
 
 #include "flowjson.h"
 #include "flowsnap.h"
+#include "top.h"
 #include "webconfig.h"
 
 #define PROG "tcp_window_monitor"
@@ -227,6 +228,7 @@ static enum MHD_Result reply_metrics(http_server *h, struct MHD_Connection *conn
  * error: a dashboard link with a typo must not silently get the default. */
 typedef struct flows_query {
     uint32_t top;
+    top_by by;
     bool top_set, by_set;
     char why[160]; /* the first error, "" while none */
 } flows_query;
@@ -261,8 +263,8 @@ static enum MHD_Result flows_arg(void *cls, enum MHD_ValueKind kind, const char 
             return MHD_NO;
         }
         q->by_set = true;
-        if (value == NULL || strcmp(value, "loss") != 0) {
-            snprintf(q->why, sizeof q->why, "by: expected loss");
+        if (value == NULL || top_by_parse(value, &q->by) != 0) {
+            snprintf(q->why, sizeof q->why, "by: expected " TOP_BY_NAMES);
             return MHD_NO;
         }
     } else {
@@ -274,7 +276,7 @@ static enum MHD_Result flows_arg(void *cls, enum MHD_ValueKind kind, const char 
 
 static enum MHD_Result reply_flows(http_server *h, struct MHD_Connection *conn)
 {
-    flows_query q = {.top = HTTP_FLOWS_TOP_DEFAULT};
+    flows_query q = {.top = HTTP_FLOWS_TOP_DEFAULT, .by = TOP_BY_LOSS};
     flowsnap_answer a;
     char msg[256];
     tcpwm_buf b;
@@ -289,12 +291,12 @@ static enum MHD_Result reply_flows(http_server *h, struct MHD_Connection *conn)
     }
     /* The capture thread ranks its table and hands the flows over
      * (flowsnap.h); this thread renders them. */
-    if (flowsnap_query(h->flows, q.top, &a) != 0)
+    if (flowsnap_query(h->flows, q.top, q.by, &a) != 0)
         return reply_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT_PLAIN,
                             "503 service unavailable: the capture did not answer\n");
     const flowjson_head head = {
         .source = "live",
-        .order = "loss",
+        .order = top_by_name(q.by),
         .time_ns = a.time_ns,
         .top = q.top,
         .flows_in_table = a.in_table,
@@ -790,9 +792,12 @@ int http_start(const http_config *cfg, http_server **out, char *err, size_t errl
              "<p>TCP loss and window monitor %s.</p>\n"
              "<p><a href=\"%s\">Metrics</a></p>\n%s</body></html>\n",
              TCPWM_VERSION, h->path,
-             h->flows != NULL ? "<p><a href=\"" HTTP_FLOWS_PATH "\">Flows</a> (JSON: the "
-                                "flows with the most loss events)</p>\n"
-                              : "");
+             h->flows != NULL
+                 ? "<p><a href=\"" HTTP_FLOWS_PATH "\">Flows</a> (JSON: the flows with the "
+                   "most loss events; <a href=\"" HTTP_FLOWS_PATH "?by=retransmissions\">by "
+                   "retransmissions</a>, <a href=\"" HTTP_FLOWS_PATH "?by=rtt\">by ACK "
+                   "RTT</a>)</p>\n"
+                 : "");
 
     if (h->web_path != NULL) {
         pthread_condattr_t ca;

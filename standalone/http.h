@@ -4,10 +4,12 @@
  *
  *   GET <telemetry path>   the metrics: Prometheus text 0.0.4, or
  *                          OpenMetrics 1.0 when Accept prefers it
- *   GET /flows?top=N&by=loss
- *                          JSON of the N flows of the table with the most
- *                          loss events (flowjson.h, docs/flows.schema.json;
- *                          N from 1 to HTTP_FLOWS_TOP_MAX, default
+ *   GET /flows?top=N&by=loss|retransmissions|rtt
+ *                          JSON of the N worst flows of the table, by
+ *                          loss events (the default), retransmissions or
+ *                          ACK RTT (top.h; flowjson.h,
+ *                          docs/flows.schema.json; N from 1 to
+ *                          HTTP_FLOWS_TOP_MAX, default
  *                          HTTP_FLOWS_TOP_DEFAULT); a bad query gets 400
  *                          with a one-line reason
  *   GET /                  a small HTML page linking to the metrics

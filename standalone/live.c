@@ -358,7 +358,7 @@ int live_run(const options *o)
         fprintf(stderr, PROG ": cannot start the analysis: %s\n", tcpwm_strerror(rc));
         return EXIT_FAIL;
     }
-    if (top_init(&t, o->top) != 0) {
+    if (top_init(&t, o->top, o->top_by) != 0) {
         fprintf(stderr, PROG ": out of memory\n");
         tcpwm_monitor_free(m);
         return EXIT_FAIL;

@@ -101,8 +101,8 @@ static void count_flow(void *ctx, const tcpwm_flow_view *flow)
     (*(uint64_t *)ctx)++;
 }
 
-/* --flows-json: the flows still in the table, the --top N worst by loss
- * events when --top is given, else all of them in the table's order
+/* --flows-json: the flows still in the table, the --top N worst (by
+ * --top-by) when --top is given, else all of them in the table's order
  * (closed flows, then open ones, each least recently active first). 0,
  * or -1 with the reason printed. */
 static int write_flows(const options *o, tcpwm_monitor *m, output *out, int64_t time_ns,
@@ -111,7 +111,7 @@ static int write_flows(const options *o, tcpwm_monitor *m, output *out, int64_t 
     flow_writer w = {.out = out, .time_ns = time_ns};
     flowjson_head head = {
         .source = "replay",
-        .order = o->top > 0 ? "loss" : "table",
+        .order = o->top > 0 ? top_by_name(o->top_by) : "table",
         .time_ns = time_ns,
         .top = o->top,
         .flows_left = left,
@@ -120,7 +120,7 @@ static int write_flows(const options *o, tcpwm_monitor *m, output *out, int64_t 
 
     tcpwm_buf_init(&w.b, SIZE_MAX / 2);
     if (o->top > 0) {
-        if (top_init(&ranked, o->top) != 0) {
+        if (top_init(&ranked, o->top, o->top_by) != 0) {
             fprintf(stderr, PROG ": out of memory\n");
             return -1;
         }
@@ -182,7 +182,7 @@ static int run(const options *o)
         return EXIT_FAIL;
     }
     rc = tcpwm_monitor_new(&o->config, &m);
-    if (rc == 0 && top_init(&t, o->top) != 0) {
+    if (rc == 0 && top_init(&t, o->top, o->top_by) != 0) {
         tcpwm_monitor_free(m);
         rc = TCPWM_ENOMEM;
     }

@@ -23,6 +23,7 @@ enum {
     OPT_TIMELINE,
     OPT_SCOPE,
     OPT_TOP,
+    OPT_TOP_BY,
     OPT_MAX_FLOWS,
     OPT_MAX_HOLES,
     OPT_IDLE_TIMEOUT,
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"top", required_argument, NULL, OPT_TOP},
+    {"top-by", required_argument, NULL, OPT_TOP_BY},
     {"flows-json", required_argument, NULL, OPT_FLOWS_JSON},
     {"service-ports", required_argument, NULL, OPT_SERVICE_PORTS},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
@@ -339,7 +341,7 @@ static char *join_words(char **words, int n)
 options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE *err)
 {
     const char *live_flag = NULL, *offline_flag = NULL;
-    bool format_set = false, port_set = false, scope_set = false;
+    bool format_set = false, port_set = false, scope_set = false, top_by_set = false;
     uint16_t port = ENDPOINT_DEFAULT_PORT;
     uint32_t u;
     int c;
@@ -419,6 +421,11 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
         case OPT_TOP:
             if (parse_u32(arg, 1, 1000000, &o->top) != 0)
                 return usage_error(err, "--top: expected a count from 1 to 1000000, not '%s'", arg);
+            break;
+        case OPT_TOP_BY:
+            if (top_by_parse(arg, &o->top_by) != 0)
+                return usage_error(err, "--top-by: expected " TOP_BY_NAMES ", not '%s'", arg);
+            top_by_set = true;
             break;
         case OPT_FLOWS_JSON:
             if (arg[0] == '\0')
@@ -592,6 +599,9 @@ options_status options_parse(options *o, int argc, char **argv, FILE *out, FILE 
      * aside. Either way the stats lines say what the scope left out. */
     if (!scope_set)
         o->config.scope = o->interface != NULL ? TCPWM_SCOPE_GLOBAL : TCPWM_SCOPE_ALL;
+    /* A ranking of nothing: the flag would be silently ignored. */
+    if (top_by_set && o->top == 0)
+        return usage_error(err, "%s", "--top-by ranks the flows of --top: give --top N too");
     /* Two documents on one stream would be neither. */
     if (o->flows_json != NULL && strcmp(o->flows_json, "-") == 0 &&
         (o->output == NULL || strcmp(o->output, "-") == 0))

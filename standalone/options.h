@@ -13,6 +13,7 @@
 #include "tcpwm/monitor.h"
 
 #include "endpoint.h"
+#include "top.h"
 
 /* Live capture defaults: headers only, and a 16 MiB kernel ring. With
  * libpcap's usual 2 MiB, bench/live_load.sh lost 0.05-1.6% of the packets
@@ -33,6 +34,7 @@ typedef struct options {
     bool quiet;          /* -q: no stats lines, no progress bar */
     int64_t interval_ns; /* -s: stats interval (wall clock) and timeline step */
     uint32_t top;        /* --top N; 0 when not asked */
+    top_by top_by;       /* --top-by: what --top ranks by (loss by default) */
     const char *flows_json; /* --flows-json FILE: the flows still in the table, as JSON; NULL: no */
     tcpwm_config config; /* --scope, --max-flows, --max-holes, --idle-timeout */
     /* Live capture. */

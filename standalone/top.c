@@ -18,23 +18,61 @@ uint64_t top_loss_events(const tcpwm_flow_stats *s)
     return (uint64_t)s->missing + s->duplicate + s->out_of_order;
 }
 
-static uint64_t loss(const tcpwm_flow_stats *s)
+uint64_t top_retransmissions(const tcpwm_flow_stats *s)
 {
-    return top_loss_events(s);
+    return (uint64_t)s->retx_fast + s->retx_spurious + s->retx_other;
+}
+
+static const char *const by_names[] = {
+    [TOP_BY_LOSS] = "loss",
+    [TOP_BY_RETRANSMISSIONS] = "retransmissions",
+    [TOP_BY_RTT] = "rtt",
+};
+
+const char *top_by_name(top_by by)
+{
+    return (size_t)by < sizeof by_names / sizeof by_names[0] ? by_names[by] : "?";
+}
+
+int top_by_parse(const char *s, top_by *by)
+{
+    for (size_t i = 0; i < sizeof by_names / sizeof by_names[0]; i++) {
+        if (strcmp(s, by_names[i]) == 0) {
+            *by = (top_by)i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
 
+/* The ranking's own key, before the ties are broken: < 0 when x is worse. */
+static int primary(top_by by, const tcpwm_flow_stats *x, const tcpwm_flow_stats *y)
+{
+    int c;
+
+    if (by == TOP_BY_RETRANSMISSIONS)
+        return CMP(top_retransmissions(y), top_retransmissions(x));
+    if (by == TOP_BY_RTT) {
+        /* -1, no sample, is below every sample. */
+        if ((c = CMP(y->ack_rtt_median_ns, x->ack_rtt_median_ns)) != 0)
+            return c;
+        return CMP(y->ack_rtt_max_ns, x->ack_rtt_max_ns);
+    }
+    return CMP(top_loss_events(y), top_loss_events(x));
+}
+
 /* < 0 when a ranks above b (is printed first). A total order on
  * everything the table shows, so the result is deterministic. */
-static int rank(const tcpwm_flow_view *a, const tcpwm_flow_view *b)
+static int rank(top_by by, const tcpwm_flow_view *a, const tcpwm_flow_view *b)
 {
     const tcpwm_flow_stats *x = &a->stats, *y = &b->stats;
     uint32_t wa = x->has_window ? x->min_window : UINT32_MAX;
     uint32_t wb = y->has_window ? y->min_window : UINT32_MAX;
     int c;
 
-    if ((c = CMP(loss(y), loss(x))) != 0)
+    if ((c = primary(by, x, y)) != 0)
         return c;
     /* Endpoints, ascending. */
     if ((c = CMP(a->vlan_count, b->vlan_count)) != 0)
@@ -75,10 +113,11 @@ static int rank(const tcpwm_flow_view *a, const tcpwm_flow_view *b)
     return CMP(a->last_ns, b->last_ns);
 }
 
-int top_init(top *t, size_t want)
+int top_init(top *t, size_t want, top_by by)
 {
     memset(t, 0, sizeof *t);
     t->want = want;
+    t->by = by;
     if (want == 0)
         return 0;
     t->heap = calloc(want, sizeof *t->heap);
@@ -94,15 +133,15 @@ void top_free(top *t)
 
 /* The heap is ordered so that heap[0] ranks lowest: a parent ranks at or
  * below its children. */
-static void sift_down(tcpwm_flow_view *h, size_t n, size_t i)
+static void sift_down(top_by by, tcpwm_flow_view *h, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, low = i;
         tcpwm_flow_view tmp;
 
-        if (l < n && rank(&h[l], &h[low]) > 0)
+        if (l < n && rank(by, &h[l], &h[low]) > 0)
             low = l;
-        if (r < n && rank(&h[r], &h[low]) > 0)
+        if (r < n && rank(by, &h[r], &h[low]) > 0)
             low = r;
         if (low == i)
             return;
@@ -113,13 +152,13 @@ static void sift_down(tcpwm_flow_view *h, size_t n, size_t i)
     }
 }
 
-static void sift_up(tcpwm_flow_view *h, size_t i)
+static void sift_up(top_by by, tcpwm_flow_view *h, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         tcpwm_flow_view tmp;
 
-        if (rank(&h[i], &h[parent]) <= 0)
+        if (rank(by, &h[i], &h[parent]) <= 0)
             return;
         tmp = h[i];
         h[i] = h[parent];
@@ -137,29 +176,67 @@ void top_offer(void *ctx, const tcpwm_flow_view *flow)
         return;
     if (t->n < t->want) {
         t->heap[t->n] = *flow;
-        sift_up(t->heap, t->n);
+        sift_up(t->by, t->heap, t->n);
         t->n++;
         return;
     }
-    if (rank(flow, &t->heap[0]) < 0) {
+    if (rank(t->by, flow, &t->heap[0]) < 0) {
         t->heap[0] = *flow;
-        sift_down(t->heap, t->n, 0);
+        sift_down(t->by, t->heap, t->n, 0);
     }
 }
 
-static int by_rank(const void *a, const void *b)
-{
-    return rank(a, b);
-}
-
+/* Heapsort on the heap we have (qsort's comparison could not be told the
+ * ranking): the weakest, heap[0], goes to the end of the shrinking heap,
+ * so the best ends up first. */
 void top_sort(top *t)
 {
-    qsort(t->heap, t->n, sizeof *t->heap, by_rank);
+    for (size_t n = t->n; n > 1; n--) {
+        tcpwm_flow_view tmp = t->heap[0];
+
+        t->heap[0] = t->heap[n - 1];
+        t->heap[n - 1] = tmp;
+        sift_down(t->by, t->heap, n - 1, 0);
+    }
+}
+
+/* An ACK RTT in milliseconds to 3 significant digits ("0.0512", "12.3",
+ * "440"), never in exponent form, at most to the nanosecond; "-" without
+ * a sample. The median is an estimate and the maximum kept to 1/1024 of
+ * its value (monitor.h): more digits would claim more than is known. */
+static void rtt_ms(char *out, size_t n, int64_t ns)
+{
+    double ms = (double)ns / 1e6, scaled = ms;
+    int decimals = 0;
+
+    if (ns < 0) {
+        snprintf(out, n, "-");
+        return;
+    }
+    while (decimals < 6 && scaled < 100.0) {
+        scaled *= 10.0;
+        decimals++;
+    }
+    snprintf(out, n, "%.*f", decimals, ms);
+}
+
+static const char *title(top_by by)
+{
+    switch (by) {
+    case TOP_BY_RETRANSMISSIONS:
+        return "by retransmissions (fast + spurious + other, Wireshark's kinds)";
+    case TOP_BY_RTT:
+        return "by ACK RTT (the median estimate, then the maximum; flows without a sample "
+               "last)";
+    default:
+        return "by loss events (missing + duplicate + out_of_order; capture_gap: holes the "
+               "capture missed, not lost in the network)";
+    }
 }
 
 void top_print(top *t, FILE *f)
 {
-    char flow[FLOWTEXT_MAX], minwin[16];
+    char flow[FLOWTEXT_MAX], minwin[16], median[32], max[32];
     int width = (int)strlen("flow");
 
     top_sort(t);
@@ -168,13 +245,11 @@ void top_print(top *t, FILE *f)
         if ((int)strlen(flow) > width)
             width = (int)strlen(flow);
     }
-    fprintf(f,
-            "top %zu of %" PRIu64 " flows by loss events (missing + duplicate + out_of_order; "
-            "capture_gap: holes the capture missed, not lost in the network):\n",
-            t->n, t->seen);
-    fprintf(f, "%4s  %-*s %10s %11s %8s %9s %12s %11s %14s %16s\n", "#", width, "flow", "packets",
-            "loss_events", "missing", "duplicate", "out_of_order", "capture_gap", "window_shrinks",
-            "min_window_bytes");
+    fprintf(f, "top %zu of %" PRIu64 " flows %s:\n", t->n, t->seen, title(t->by));
+    fprintf(f, "%4s  %-*s %10s %11s %8s %9s %12s %11s %14s %16s %9s %13s %10s %17s %14s\n", "#",
+            width, "flow", "packets", "loss_events", "missing", "duplicate", "out_of_order",
+            "capture_gap", "window_shrinks", "min_window_bytes", "retx_fast", "retx_spurious",
+            "retx_other", "ack_rtt_median_ms", "ack_rtt_max_ms");
     for (size_t i = 0; i < t->n; i++) {
         const tcpwm_flow_view *v = &t->heap[i];
         const tcpwm_flow_stats *s = &v->stats;
@@ -184,10 +259,14 @@ void top_print(top *t, FILE *f)
             snprintf(minwin, sizeof minwin, "%" PRIu32, s->min_window);
         else
             snprintf(minwin, sizeof minwin, "-");
+        rtt_ms(median, sizeof median, s->ack_rtt_median_ns);
+        rtt_ms(max, sizeof max, s->ack_rtt_max_ns);
         fprintf(f,
                 "%4zu  %-*s %10" PRIu32 " %11" PRIu64 " %8" PRIu32 " %9" PRIu32 " %12" PRIu32
-                " %11" PRIu32 " %14" PRIu32 " %16s\n",
-                i + 1, width, flow, s->packets, loss(s), s->missing, s->duplicate, s->out_of_order,
-                s->capture_gap, s->window_shrink, minwin);
+                " %11" PRIu32 " %14" PRIu32 " %16s %9" PRIu32 " %13" PRIu32 " %10" PRIu32
+                " %17s %14s\n",
+                i + 1, width, flow, s->packets, top_loss_events(s), s->missing, s->duplicate,
+                s->out_of_order, s->capture_gap, s->window_shrink, minwin, s->retx_fast,
+                s->retx_spurious, s->retx_other, median, max);
     }
 }

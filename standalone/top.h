@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* --top N: the N flows with the most loss events (missing + duplicate +
- * out-of-order; see top_loss_events) over the whole replay, printed as a table at
- * the end. Flows that left the table earlier (expiry, eviction, port
- * reuse) count too: feed them from tcpwm_monitor_on_flow_end() and the
- * rest from tcpwm_monitor_foreach_flow() at the end. Memory is O(N): a
- * min-heap keeps the best N seen so far.
+/* --top N: the N worst flows over the whole replay, printed as a table at
+ * the end; worst by loss events (missing + duplicate + out-of-order; see
+ * top_loss_events), by retransmissions or by ACK RTT (--top-by, top_by).
+ * Flows that left the table earlier (expiry, eviction, port reuse) count
+ * too: feed them from tcpwm_monitor_on_flow_end() and the rest from
+ * tcpwm_monitor_foreach_flow() at the end. Memory is O(N): a min-heap
+ * keeps the best N seen so far. GET /flows and --flows-json rank the same
+ * way.
  *
  * Ties are broken so that the table never depends on table order: by
  * endpoints (VLANs, family, addresses, ports, encapsulation, ascending), then more
@@ -20,8 +22,27 @@
 
 #include "tcpwm/monitor.h"
 
+/* What ranks a flow first; the ties are broken as above. */
+typedef enum top_by {
+    TOP_BY_LOSS = 0,        /* more loss events (top_loss_events) */
+    TOP_BY_RETRANSMISSIONS, /* more retransmissions, fast + spurious + other */
+    TOP_BY_RTT,             /* larger ACK RTT median estimate, then larger
+                             * maximum; flows without a sample last */
+} top_by;
+
+/* The ranking's name, as --top-by and /flows?by= take it and the flows
+ * document's "order" says it: "loss", "retransmissions", "rtt". */
+const char *top_by_name(top_by by);
+
+/* The ranking named s. 0, or -1 for another name. */
+int top_by_parse(const char *s, top_by *by);
+
+/* The names top_by_parse takes, for a usage message. */
+#define TOP_BY_NAMES "loss, retransmissions or rtt"
+
 typedef struct top {
     size_t want;           /* N */
+    top_by by;             /* the ranking */
     size_t n;              /* flows kept, <= want */
     tcpwm_flow_view *heap; /* min-heap: heap[0] is the weakest kept */
     uint64_t seen;         /* flows offered */
@@ -32,8 +53,12 @@ typedef struct top {
  * counted once already, as missing, when its hole opened). */
 uint64_t top_loss_events(const tcpwm_flow_stats *s);
 
+/* The retransmissions of a flow, of every kind Wireshark gives
+ * (docs/semantics.md 7, rule 3): fast + spurious + other. */
+uint64_t top_retransmissions(const tcpwm_flow_stats *s);
+
 /* 0, or TCPWM_ENOMEM. */
-int top_init(top *t, size_t want);
+int top_init(top *t, size_t want, top_by by);
 void top_free(top *t);
 
 /* A tcpwm_flow_end_cb: offer one flow (ctx is the top). */

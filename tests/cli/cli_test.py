@@ -15,7 +15,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import flowschema  # noqa: E402
 import pcapgen  # noqa: E402
+from flowschema import FLOW_TOTALS, RETX_TOTALS  # noqa: E402
 
 BIN, PROMTOOL = sys.argv[1], sys.argv[2]
 T0 = 1_700_000_000_200_000_000  # 2023-11-14T22:13:20.2Z
@@ -45,7 +47,8 @@ def run(*args, code=0, stdin=None):
 
 
 def metric(text, name):
-    """The value of an unlabelled, untimestamped sample."""
+    """The value of an untimestamped sample: name with its labels, if any,
+    as the exposition writes them."""
     m = re.search(rb"^" + re.escape(name.encode()) + rb" (\S+)$", text, re.M)
     check(m is not None, f"no sample {name} in the output")
     return float(m.group(1))
@@ -72,6 +75,64 @@ def two_ports(name="two_ports.pcap"):
     return capture(name, recs)
 
 
+MS = 1_000_000
+D, E = "50.0.0.4", "60.0.0.5"
+
+
+def retx_flow(cli, srv, cport, sport, t0):
+    """One retransmission of each of Wireshark's kinds (docs/semantics.md 7,
+    rule 3) and five ACK RTT samples (rule 6): 10, 10, 40, 87 and 440 ms.
+    The handshake RTT is 20 ms (SYN to the client's ACK, rule 7)."""
+    cs, ss, mss = 1000, 5000, 1000
+    out = []
+
+    def seg(ms, from_cli, seq, ack, flags, payload=0):
+        src, dst, sp, dp = (cli, srv, cport, sport) if from_cli else (srv, cli, sport, cport)
+        out.append((t0 + ms * MS, pcapgen.tcp_frame(src, dst, sp, dp, seq, ack, flags,
+                                                    payload=payload)))
+
+    A_, P = pcapgen.ACK, pcapgen.PSH
+    seg(0, True, cs, 0, pcapgen.SYN)
+    seg(10, False, ss, cs + 1, pcapgen.SYN | A_)         # RTT 10 ms (the SYN)
+    seg(20, True, cs + 1, ss + 1, A_)                    # RTT 10 ms (the SYN-ACK)
+    for i in range(4):                                   # segments 1-4 at 30-33 ms
+        seg(30 + i, True, cs + 1 + i * mss, ss + 1, A_ | P, mss)
+    seg(70, False, ss + 1, cs + 1 + mss, A_)             # RTT 40 ms (segment 1)
+    for i in range(3):                                   # three duplicate ACKs (rule 2)
+        seg(71 + i, False, ss + 1, cs + 1 + mss, A_)
+    # Segment 2 again at the duplicate ACKs' number, 7 ms after the
+    # latest: fast (3b).
+    seg(80, True, cs + 1 + mss, ss + 1, A_ | P, mss)
+    seg(120, False, ss + 1, cs + 1 + 4 * mss, A_)        # RTT 87 ms (segment 4)
+    # Segment 3 again, all of it acknowledged: spurious (3a).
+    seg(500, True, cs + 1 + 2 * mss, ss + 1, A_ | P, mss)
+    seg(510, True, cs + 1 + 4 * mss, ss + 1, A_ | P, mss)
+    # Segment 5 again, 390 ms after nextseq moved (more than the handshake
+    # RTT, so not reordered), no duplicate ACKs: other (3d).
+    seg(900, True, cs + 1 + 4 * mss, ss + 1, A_ | P, mss)
+    seg(950, False, ss + 1, cs + 1 + 5 * mss, A_)        # RTT 440 ms (segment 5's first copy)
+    return out
+
+
+def one_way(cli, srv, cport, sport, t0, segments):
+    """Data segments of a connection seen mid-stream, one direction, never
+    acknowledged: no ACK RTT sample."""
+    return [(t0 + i * 10 * MS, pcapgen.tcp_frame(cli, srv, cport, sport, 1 + i * 1000, 1,
+                                                 pcapgen.ACK | pcapgen.PSH, payload=1000))
+            for i in range(segments)]
+
+
+def ranked(name="ranked.pcap"):
+    """two_ports' flows (no retransmission, both ACK RTT samples 100 ms:
+    the handshake's), retx_flow's (3 retransmissions, RTT 10 to 440 ms)
+    and a one-way flow without any RTT sample."""
+    recs = pcapgen.conversation(A, B, 40000, 80, T0, 8, drop={2})
+    recs += pcapgen.conversation(C, B, 40001, 443, T0 + 5 * 10**9, 12, drop={1, 4, 8})
+    recs += retx_flow(D, B, 40005, 80, T0 + 20 * 10**9)
+    recs += one_way(E, B, 40006, 80, T0 + 30 * 10**9, 3)
+    return capture(name, recs)
+
+
 # ---- usage ---------------------------------------------------------------
 
 def case_usage():
@@ -89,6 +150,9 @@ def case_usage():
         ["-r", f, "-s", "abc"],
         ["-r", f, "-s", "0.0000000001"],
         ["-r", f, "--top", "0"],
+        ["-r", f, "--top", "3", "--top-by", "packets"],
+        ["-r", f, "--top", "3", "--top-by", ""],
+        ["-r", f, "--top-by", "rtt"],                # ranks nothing without --top
         ["-r", f, "--max-holes", "256"],
         ["-r", f, "--max-flows", "0"],
         ["-r", f, "--idle-timeout", "x"],
@@ -399,13 +463,38 @@ def case_filter():
     check(miss80 == 1, f"missing with port 80: {miss80}")
 
 
+TOP_COLUMNS = ("packets", "loss_events", "missing", "duplicate", "out_of_order", "capture_gap",
+               "window_shrinks", "min_window_bytes", "retx_fast", "retx_spurious", "retx_other",
+               "ack_rtt_median_ms", "ack_rtt_max_ms")
+
+
+def top_rows(p):
+    """--top's rows: [(flow text, {column: text})]; the flow text holds
+    spaces, the columns after it do not."""
+    rows = []
+    for line in err_lines(p):
+        m = re.match(r"^\s+\d+\s\s(.*)$", line)
+        if m:
+            words = m.group(1).split()
+            rows.append((" ".join(words[:-len(TOP_COLUMNS)]),
+                         dict(zip(TOP_COLUMNS, words[-len(TOP_COLUMNS):]))))
+    return rows
+
+
+def ms_within(text, lo_ms, hi_ms):
+    """A --top RTT column (3 significant digits) between lo and hi ms, as
+    printed to 3 significant digits."""
+    def sig3(v):
+        return float(f"{v:.3g}")
+    return sig3(lo_ms) <= float(text) <= sig3(hi_ms)
+
+
 def case_top():
     p = run("-r", two_ports(), "--top", "5")
     lines = err_lines(p)
     head = [line for line in lines if line.lstrip().startswith("#")]
-    check(len(head) == 1 and re.fullmatch(
-        r"\s+#\s+flow\s+packets\s+loss_events\s+missing\s+duplicate\s+out_of_order\s+"
-        r"capture_gap\s+window_shrinks\s+min_window_bytes", head[0]), f"--top header: {head}")
+    check(len(head) == 1 and re.fullmatch(r"\s+#\s+flow\s+" + r"\s+".join(TOP_COLUMNS), head[0]),
+          f"--top header: {head}")
     rows = [line for line in lines if re.match(r"^\s+\d+\s", line)]
     check(len(rows) == 2, f"--top rows: {lines}")
     check(re.match(r"^\s+1\s+40\.0\.0\.3:40001 > 30\.0\.0\.2:443\s+12\s+3\s+3\s", rows[0]),
@@ -430,52 +519,69 @@ def case_top():
     check(len(rows) == 1 and re.search(r"\s12\s+2\s+2\s+0\s+0\s+2\s", rows[0]),
           f"capture gaps are not loss events: {rows}")
 
+    # Retransmissions by kind and the ACK RTT (retx_flow: 1 of each kind,
+    # samples 10 to 440 ms; both figures kept to 1/1024 of their value,
+    # rounded down, so 440 ms still prints as 440), a one-way flow
+    # without a sample ("-"), two_ports' flows without a retransmission.
+    f = ranked()
+    p = run("-q", "-r", f, "--top", "10", "--top-by", "retransmissions")
+    check(re.search(r"^top 4 of 4 flows by retransmissions \(fast \+ spurious \+ other",
+                    p.stderr.decode(), re.M), f"--top-by retransmissions title: {err_lines(p)}")
+    rows = top_rows(p)
+    check(len(rows) == 4 and rows[0][0] == f"{D}:40005 > {B}:80", f"most retransmitted: {rows}")
+    first = rows[0][1]
+    check((first["retx_fast"], first["retx_spurious"], first["retx_other"]) == ("1", "1", "1"),
+          f"one retransmission of each kind: {first}")
+    check(first["ack_rtt_max_ms"] == "440" and ms_within(first["ack_rtt_median_ms"], 10, 440),
+          f"ACK RTT 10 to 440 ms: {first}")
+    # The others tie at 0: endpoints ascending.
+    check([r[0] for r in rows[1:]] == [f"{A}:40000 > {B}:80", f"{C}:40001 > {B}:443",
+                                       f"{E}:40006 > {B}:80"], f"ties by endpoints: {rows}")
+    check(all((r[1]["retx_fast"], r[1]["retx_spurious"], r[1]["retx_other"]) == ("0", "0", "0")
+              for r in rows[1:]), f"no retransmissions elsewhere: {rows}")
+    # two_ports' two samples are 100 ms each (handshake, step 100 ms).
+    check(all(ms_within(r[1][c], 100 * (1 - 1 / 1024), 100) for r in rows[1:3]
+              for c in ("ack_rtt_median_ms", "ack_rtt_max_ms")), f"100 ms handshakes: {rows}")
+    check((rows[3][1]["ack_rtt_median_ms"], rows[3][1]["ack_rtt_max_ms"]) == ("-", "-"),
+          f"no sample: {rows[3]}")
+    # By ACK RTT: the flow without a sample last, the others by their
+    # median estimate, then maximum, as printed.
+    p = run("-q", "-r", f, "--top", "10", "--top-by", "rtt")
+    check(re.search(r"^top 4 of 4 flows by ACK RTT \(the median estimate, then the maximum",
+                    p.stderr.decode(), re.M), f"--top-by rtt title: {err_lines(p)}")
+    rows = top_rows(p)
+    check(len(rows) == 4 and rows[3][0] == f"{E}:40006 > {B}:80", f"no sample last: {rows}")
+    keys = [(float(r[1]["ack_rtt_median_ms"]), float(r[1]["ack_rtt_max_ms"])) for r in rows[:3]]
+    check(keys == sorted(keys, reverse=True), f"by median, then maximum: {rows}")
+    # --top-by loss is the default.
+    check(top_rows(run("-q", "-r", f, "--top", "10", "--top-by", "loss")) ==
+          top_rows(run("-q", "-r", f, "--top", "10")), "--top-by loss is the default")
+
 
 # ---- --flows-json -----------------------------------------------------------
 
 CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pcaps")
-SCHEMA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "docs", "flows.schema.json")
-# Each per-flow counter and the total it adds up to (docs/flows.schema.json).
-FLOW_TOTALS = {
-    "missing": "tcp_monitor_packet_loss_missing_total",
-    "duplicate": "tcp_monitor_packet_loss_duplicate_total",
-    "out_of_order": "tcp_monitor_packet_loss_out_of_order_total",
-    "capture_gap": "tcp_monitor_capture_gap_total",
-    "window_shrink": "tcp_monitor_window_shrink_total",
-    "right_edge_retreat": "tcp_monitor_window_right_edge_retreat_total",
-    "zero_window": "tcp_monitor_zero_window_total",
-}
-
-
-def validator():
-    """docs/flows.schema.json, checked as a draft 2020-12 schema (Debian
-    package python3-jsonschema)."""
-    import json
-    import jsonschema
-    with open(SCHEMA) as fh:
-        schema = json.load(fh)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
 
 
 def flows_doc(v, *args):
     """Replay with --flows-json: (metrics, document bytes, document),
-    the document checked against the schema."""
+    the document checked against the schema and, when ranked, its order."""
     import json
     out = path("flows.json")
     p = run("-q", *args, "--flows-json", out)
     with open(out, "rb") as fh:
         raw = fh.read()
     doc = json.loads(raw)
-    errors = sorted(v.iter_errors(doc), key=str)
-    check(not errors, f"{args}: not valid against flows.schema.json: "
-          f"{errors[0].message if errors else ''}")
+    why = flowschema.first_error(v, doc)
+    check(not why, f"{args}: not valid against flows.schema.json: {why}")
+    if doc["order"] != "table":
+        bad = flowschema.misordered(doc)
+        check(not bad, f"{args}: not in {doc['order']} order: {bad}")
     return p.stdout, raw, doc
 
 
 def case_flows_json():
-    v = validator()
+    v = flowschema.validator()
     # Two flows, on port 80 (1 loss) and on port 443 (3 losses), neither
     # closed (no FIN, no RST): handshake and data only.
     f = two_ports()
@@ -501,11 +607,23 @@ def case_flows_json():
                                         ("missing", "duplicate", "out_of_order")),
           f"per-flow missing: {web['counters']}, {by_port[80]['counters']}")
     # Ages count to the latest frame of the replay: the 443 flow's last.
+    # Its first packet came at 22:13:25.2; the record keeps whole seconds
+    # (docs/semantics.md 7, "Per-flow figures").
     check(doc["time"] == web["last_seen"] and web["idle_seconds"] == 0
-          and web["first_seen"].startswith("2023-11-14T22:13:25.2") and
+          and web["first_seen"] == "2023-11-14T22:13:25.000000000Z" and
           by_port[80]["idle_seconds"] > 0, f"times: {doc['time']}, {web}")
     check(all(web["counters"][k] == metric(metrics, FLOW_TOTALS[k])
               - by_port[80]["counters"][k] for k in FLOW_TOTALS), "the two flows add up")
+    # Payload: 1000 bytes a data segment captured (12 less 3 dropped, 8
+    # less 1); no retransmission; the ACK RTT samples are the handshake's
+    # two, 100 ms each (pcapgen's step), kept to 1/1024 rounded down.
+    check(web["bytes"] == 9000 and by_port[80]["bytes"] == 7000,
+          f"bytes: {web['bytes']}, {by_port[80]['bytes']}")
+    check(all(fl["retransmissions"] == {"fast": 0, "spurious": 0, "other": 0}
+              for fl in doc["flows"]), "no retransmission")
+    check(all(0.1 * (1 - 1 / 1024) <= fl["ack_rtt"][k] <= 0.1 for fl in doc["flows"]
+              for k in ("median_seconds", "max_seconds")),
+          f"ACK RTT 100 ms: {[fl['ack_rtt'] for fl in doc['flows']]}")
     # Same input, same bytes.
     check(flows_doc(v, "-r", f)[1] == raw, "--flows-json is deterministic")
     # --top N: the N worst by loss events, worst first.
@@ -515,6 +633,25 @@ def case_flows_json():
     _, _, doc5 = flows_doc(v, "-r", f, "--top", "5")
     check([fl["endpoints"][1]["port"] for fl in doc5["flows"]] == [443, 80],
           f"--top 5: worst first: {doc5['flows']}")
+    # --top-by: the document says its order, and flows_doc checks it.
+    g = ranked()
+    _, _, dr = flows_doc(v, "-r", g, "--top", "10", "--top-by", "retransmissions")
+    retx = dr["flows"][0]
+    check(dr["order"] == "retransmissions" and retx["text"] == f"{D}:40005 > {B}:80"
+          and retx["retransmissions"] == {"fast": 1, "spurious": 1, "other": 1},
+          f"by retransmissions: {dr['flows']}")
+    # retx_flow: samples 10, 10, 40, 87 and 440 ms; 8 data segments.
+    check(440e-3 * (1 - 1 / 1024) <= retx["ack_rtt"]["max_seconds"] <= 440e-3
+          and 10e-3 * (1 - 1 / 1024) <= retx["ack_rtt"]["median_seconds"] <= 440e-3
+          and retx["bytes"] == 8000, f"retx_flow: {retx}")
+    _, _, dt = flows_doc(v, "-r", g, "--top", "3", "--top-by", "rtt")
+    check(dt["order"] == "rtt" and len(dt["flows"]) == 3
+          and f"{E}:40006" not in [fl["text"].split()[0] for fl in dt["flows"]],
+          f"by rtt, the flow without a sample is not among 3 of 4: {dt['flows']}")
+    _, _, dt = flows_doc(v, "-r", g, "--top", "4", "--top-by", "rtt")
+    check(dt["flows"][3]["text"] == f"{E}:40006 > {B}:80" and "ack_rtt" not in dt["flows"][3]
+          and all("ack_rtt" in fl for fl in dt["flows"][:3]),
+          f"by rtt, no sample last and no ack_rtt: {dt['flows']}")
     check(flows_doc(v, "-r", f, "--top", "1")[1] == raw1, "--top is deterministic")
     # --top's table still counts flows that left; --flows-json holds the
     # table: with --max-flows 1 the first flow was evicted by the second.
@@ -547,10 +684,12 @@ def case_flows_json():
 
 def case_flows_sums():
     """While no flow has left the table, each per-flow counter summed over
-    the flows equals its total, and packets the TCP packets (every TCP
-    packet is analyzed with --scope all, each in its flow)."""
-    v = validator()
+    the flows equals its total, each kind of retransmissions its
+    tcp_monitor_retransmissions_total, and packets the TCP packets (every
+    TCP packet is analyzed with --scope all, each in its flow)."""
+    v = flowschema.validator()
     whole = 0
+    retx = dict.fromkeys(RETX_TOTALS, 0)
     for sub in ("real", "crafted", "encap", "regress"):
         for name in sorted(os.listdir(os.path.join(CORPUS, sub))):
             if not name.endswith((".pcap", ".pcapng")):
@@ -564,10 +703,15 @@ def case_flows_sums():
             for k, total in FLOW_TOTALS.items():
                 got = sum(fl["counters"][k] for fl in doc["flows"])
                 check(got == metric(metrics, total), f"{name}: sum of {k} {got} != {total}")
+            for k, total in RETX_TOTALS.items():
+                got = sum(fl["retransmissions"][k] for fl in doc["flows"])
+                check(got == metric(metrics, total), f"{name}: sum of {k} {got} != {total}")
+                retx[k] += got
             got = sum(fl["packets"] for fl in doc["flows"])
             check(got == metric(metrics, "tcp_monitor_tcp_packets_total"),
                   f"{name}: sum of packets {got}")
     check(whole >= 10, f"only {whole} real captures keep every flow in the table")
+    check(all(retx.values()), f"every kind of retransmission was summed somewhere: {retx}")
     # many-short-flows reuses its client ports: 80 of its 100 connections
     # left the table at the reuse, every one having started with a
     # handshake the recording holds.
@@ -575,6 +719,121 @@ def case_flows_sums():
     check(doc["flows_left"] + doc["flows_in_table"] ==
           metric(metrics, "tcp_monitor_connections_opened_total"),
           f"many-short-flows: left {doc['flows_left']} + in table {doc['flows_in_table']}")
+
+
+# Real captures whose flows are tshark's streams: retransmissions of every
+# kind among them, no tunnel header, no IP fragment (docs/semantics.md 7,
+# "Where tshark differs"); many-short-flows' 100 connections reuse 20
+# 4-tuples (a flow and a stream are the same connection when their
+# endpoints and the capture time of their latest packet are).
+TSHARK_CAPTURES = ("tbf-bottleneck.pcap", "bulk-random-drop-rx.pcap", "bulk-random-drop-tx.pcap",
+                   "reorder-htb.pcap", "shrink-window.pcap", "router-any-sll2.pcap",
+                   "vxlan-inner.pcap", "many-short-flows.pcap", "delay-spike.pcap",
+                   "rto-blackout.pcap")
+TSHARK_FIELDS = ("tcp.stream", "frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
+                 "ipv6.dst",
+                 "tcp.dstport", "tcp.len", "tcp.analysis.fast_retransmission",
+                 "tcp.analysis.spurious_retransmission", "tcp.analysis.retransmission",
+                 "tcp.analysis.ack_rtt")
+
+
+def endpoints_of(pairs):
+    """A connection's two endpoints, either way round."""
+    import ipaddress
+    return frozenset((ipaddress.ip_address(a), int(p)) for a, p in pairs)
+
+
+def rfc3339_ns(text):
+    """The flows document's "2023-11-14T22:13:20.200000000Z" in ns."""
+    import calendar
+    import time
+    whole, frac = text.rstrip("Z").split(".")
+    return (calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) * 10**9
+            + int(frac.ljust(9, "0")))
+
+
+def tshark_streams(f):
+    """tshark's view of each TCP stream of f, by its endpoints and the
+    capture time of its latest frame (ns): payload bytes (tcp.len),
+    retransmissions by kind (as docs/semantics.md 7 maps tshark's fields
+    onto ours) and ACK RTT samples in seconds."""
+    import shutil
+    tshark = shutil.which("tshark")
+    check(tshark is not None, "tshark is needed (Debian package tshark)")
+    cmd = [tshark, "-n", "-r", f, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
+    for field in TSHARK_FIELDS:
+        cmd += ["-e", field]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"tshark -r {f}: exit {p.returncode}: {p.stderr.strip()}")
+    streams, ends, last = {}, {}, {}
+    for line in p.stdout.splitlines():
+        c = dict(zip(TSHARK_FIELDS, line.split("\t")))
+        if not c.get("tcp.stream"):
+            continue
+        st = streams.setdefault(c["tcp.stream"], {"bytes": 0, "fast": 0, "spurious": 0,
+                                                   "other": 0, "rtt": []})
+        ends[c["tcp.stream"]] = endpoints_of([(c["ip.src"] or c["ipv6.src"], c["tcp.srcport"]),
+                                              (c["ip.dst"] or c["ipv6.dst"], c["tcp.dstport"])])
+        last[c["tcp.stream"]] = max(last.get(c["tcp.stream"], 0),
+                                    int(decimal.Decimal(c["frame.time_epoch"]) * 10**9))
+        st["bytes"] += int(c["tcp.len"] or 0)
+        if c["tcp.analysis.fast_retransmission"]:
+            st["fast"] += 1
+        elif c["tcp.analysis.spurious_retransmission"]:
+            st["spurious"] += 1
+        elif c["tcp.analysis.retransmission"]:
+            st["other"] += 1
+        if c["tcp.analysis.ack_rtt"]:
+            st["rtt"].append(float(c["tcp.analysis.ack_rtt"]))
+    return {(ends[k], last[k]): st for k, st in streams.items()}
+
+
+def case_flows_tshark():
+    """Each flow's bytes, retransmissions by kind and ACK RTT against
+    tshark's stream of the same endpoints: bytes and kinds equal, the
+    largest sample within 0.1 % + 1 us (the core keeps 1/1024 of it), the
+    median estimate between the stream's smallest and largest sample
+    (with the same margin); and the documents ranked by retransmissions
+    and by ACK RTT in their documented order (flows_doc checks it)."""
+    v = flowschema.validator()
+    compared = with_rtt = kinds = 0
+    for name in TSHARK_CAPTURES:
+        f = os.path.join(CORPUS, "real", name)
+        _, _, doc = flows_doc(v, "-r", f, "--scope", "all")
+        ts = tshark_streams(f)
+        for fl in doc["flows"]:
+            what = f"{name}: {fl['text']} until {fl['last_seen']}"
+            key = (endpoints_of((e["address"], e["port"]) for e in fl["endpoints"]),
+                   rfc3339_ns(fl["last_seen"]))
+            check(not fl["encapsulation"] and key in ts, f"{what}: no such tshark stream")
+            st = ts[key]
+            compared += 1
+            check(fl["bytes"] == st["bytes"], f"{what}: bytes {fl['bytes']}, tshark {st['bytes']}")
+            tk = {k: st[k] for k in ("fast", "spurious", "other")}
+            check(fl["retransmissions"] == tk,
+                  f"{what}: retransmissions {fl['retransmissions']}, tshark {tk}")
+            kinds |= sum(1 << i for i, k in enumerate(tk) if tk[k])
+            if not st["rtt"]:
+                check("ack_rtt" not in fl, f"{what}: ack_rtt {fl.get('ack_rtt')} without a sample")
+                continue
+            with_rtt += 1
+            lo, hi = min(st["rtt"]), max(st["rtt"])
+            rtt = fl.get("ack_rtt")
+            check(rtt is not None, f"{what}: no ack_rtt, tshark has {len(st['rtt'])} samples")
+            check(abs(rtt["max_seconds"] - hi) <= hi * 1e-3 + 1e-6,
+                  f"{what}: max ACK RTT {rtt['max_seconds']}, tshark {hi}")
+            check(lo * (1 - 1e-3) - 1e-6 <= rtt["median_seconds"] <= hi * (1 + 1e-3) + 1e-6,
+                  f"{what}: median estimate {rtt['median_seconds']} not within tshark's "
+                  f"{lo} .. {hi}")
+        for by in ("retransmissions", "rtt"):
+            _, _, ranked_doc = flows_doc(v, "-r", f, "--scope", "all", "--top", "1000",
+                                         "--top-by", by)
+            check(ranked_doc["order"] == by and
+                  sorted(fl["text"] for fl in ranked_doc["flows"]) ==
+                  sorted(fl["text"] for fl in doc["flows"]), f"{name}: --top-by {by}: every flow")
+    # 31 flows: many-short-flows keeps 20 of its 100 in the table.
+    check(compared >= 25 and with_rtt >= 25 and kinds == 7,
+          f"only {compared} flows compared, {with_rtt} with ACK RTT samples, kinds seen {kinds:b}")
 
 
 # ---- --service-ports (docs/semantics.md 8) -----------------------------------
@@ -684,7 +943,7 @@ def case_service_ports():
                            run("-q", "-r", f, "--service-ports", "80,443", *extra).stdout,
                            (80, 443), f"crafted {extra}")
     # The flows JSON says each flow's label.
-    v = validator()
+    v = flowschema.validator()
     _, _, doc = flows_doc(v, "-r", f, "--service-ports", "80,443")
     got = sorted((fl["endpoints"][0]["port"], fl["endpoints"][1]["port"], fl["service_port"])
                  for fl in doc["flows"])

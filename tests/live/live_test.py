@@ -28,6 +28,11 @@ from services import (OPENMETRICS_TYPE, TEXT_TYPE, Monitor, Prometheus, Tcpdump,
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DEPLOY = os.path.join(ROOT, "deploy")
+# The flows document's schema, sums and orders, shared with the replay's
+# tests (tests/cli/flowschema.py).
+sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+import flowschema  # noqa: E402
+from flowschema import FLOW_TOTALS, RETX_TOTALS  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
 LOSS = ("tcp_monitor_packet_loss_missing_total", "tcp_monitor_packet_loss_duplicate_total",
@@ -1006,46 +1011,32 @@ def case_vxlan(t, lab):
 
 # ---- /flows -----------------------------------------------------------------
 
-SCHEMA = os.path.join(ROOT, "docs", "flows.schema.json")
-# Each per-flow counter and the total it adds up to (docs/flows.schema.json).
-FLOW_TOTALS = {
-    "missing": "tcp_monitor_packet_loss_missing_total",
-    "duplicate": "tcp_monitor_packet_loss_duplicate_total",
-    "out_of_order": "tcp_monitor_packet_loss_out_of_order_total",
-    "capture_gap": "tcp_monitor_capture_gap_total",
-    "window_shrink": "tcp_monitor_window_shrink_total",
-    "right_edge_retreat": "tcp_monitor_window_right_edge_retreat_total",
-    "zero_window": "tcp_monitor_zero_window_total",
-}
-# What a flow is, apart from the ages (they count to the snapshot's time).
+# What a flow is, apart from the ages (they count to the snapshot's time);
+# ack_rtt is absent before a sample.
 FLOW_KEYS = ("family", "endpoints", "vlans", "encapsulation", "text", "closed", "first_seen",
-             "last_seen", "packets", "loss_events", "counters", "min_window_bytes",
-             "current_window_bytes")
+             "last_seen", "packets", "bytes", "loss_events", "counters", "retransmissions",
+             "ack_rtt", "min_window_bytes", "current_window_bytes")
 
 
-def flows_validator():
-    """docs/flows.schema.json as a draft 2020-12 schema (Debian package
-    python3-jsonschema)."""
-    import jsonschema
-    with open(SCHEMA) as fh:
-        schema = json.load(fh)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+def flow_facts(fl):
+    """A flow's FLOW_KEYS, None for an absent one."""
+    return [fl.get(k) for k in FLOW_KEYS]
 
 
-def get_flows(t, mon, v, query=""):
+def get_flows(t, mon, v, query="", by="loss"):
     """GET /flows?query: the document, checked: 200, JSON, valid against
-    the schema, from the live source, ranked by loss events."""
+    the schema, from the live source, ranked by `by` in its documented
+    order."""
     st, hdr, body = mon.get("/flows" + query)
     t.need(st == 200 and hdr.get("content-type") == "application/json",
            f"GET /flows{query}: 200 application/json", f"{st} {hdr.get('content-type')}")
     doc = json.loads(body)
-    errors = list(v.iter_errors(doc))
-    t.check(not errors, f"GET /flows{query}: valid against docs/flows.schema.json",
-            errors[0].message if errors else "")
-    loss = [fl["loss_events"] for fl in doc["flows"]]
-    t.check(doc["source"] == "live" and doc["order"] == "loss"
-            and loss == sorted(loss, reverse=True), f"GET /flows{query}: live, worst first ({loss})")
+    why = flowschema.first_error(v, doc)
+    t.check(not why, f"GET /flows{query}: valid against docs/flows.schema.json", why)
+    bad = flowschema.misordered(doc) if doc["order"] == by else [(None, doc["order"])]
+    t.check(doc["source"] == "live" and not bad,
+            f"GET /flows{query}: live, worst first by {by} "
+            f"({[flowschema.rank_key(by, fl) for fl in doc['flows']]})", f"{bad}")
     return doc
 
 
@@ -1060,7 +1051,7 @@ def case_flows(t, lab):
     own_path = lab.path("monitor.pcap")
     mon = Monitor(lab, "b", BIN, ["-i", "b0", "--scope", "all", "--listen", "127.0.0.1:0",
                                   "-B", "8192", "-q", "-w", own_path, "tcp"])
-    v = flows_validator()
+    v = flowschema.validator()
     doc = get_flows(t, mon, v)
     t.check(doc["top"] == 10 and doc["flows"] == [] and doc["flows_in_table"] == 0,
             "before any traffic: top 10 by default, no flow", f"{doc}")
@@ -1105,25 +1096,45 @@ def case_flows(t, lab):
         got = sum(fl["counters"][k] for fl in doc["flows"])
         t.check(got == live[total], f"sum over /flows of {k} == {total} ({live[total]:.0f})",
                 f"{got}")
+    for k, total in RETX_TOTALS.items():
+        got = sum(fl["retransmissions"][k] for fl in doc["flows"])
+        t.check(got == live[total], f"sum over /flows of {k} retransmissions == {total} "
+                f"({live[total]:.0f})", f"{got}")
     got = sum(fl["packets"] for fl in doc["flows"])
     t.check(got == live["tcp_monitor_tcp_packets_total"], "sum over /flows of packets == "
             f"tcp_monitor_tcp_packets_total ({got})", f"{live['tcp_monitor_tcp_packets_total']}")
+    # Bulk transfers: every flow has ACK RTT samples, and the drops make
+    # retransmissions.
+    t.check(all("ack_rtt" in fl for fl in doc["flows"]) and
+            sum(flowschema.retransmissions(fl) for fl in doc["flows"]) > 0,
+            "every flow has an ACK RTT, the drops show as retransmissions",
+            f"{[(fl.get('ack_rtt'), fl['retransmissions']) for fl in doc['flows']]}")
     one = get_flows(t, mon, v, "?top=1&by=loss")
     t.check(one["top"] == 1 and len(one["flows"]) == 1 and one["flows_in_table"] == 3 and
-            [fl[k] for fl in one["flows"] for k in FLOW_KEYS] ==
-            [doc["flows"][0][k] for k in FLOW_KEYS], "top=1: the worst flow of top=10")
+            flow_facts(one["flows"][0]) == flow_facts(doc["flows"][0]),
+            "top=1: the worst flow of top=10")
+    # The other rankings: the same three flows, in their own order.
+    ranked = {}
+    for by in ("retransmissions", "rtt"):
+        ranked[by] = get_flows(t, mon, v, f"?by={by}&top=3", by=by)
+        t.check(sorted(map(flow_facts, ranked[by]["flows"]), key=str) ==
+                sorted(map(flow_facts, doc["flows"]), key=str),
+                f"by={by}: the same three flows as by=loss")
     t.check(doc["time"] >= max(fl["last_seen"] for fl in doc["flows"]),
             "the snapshot's time is not before any flow's last packet")
 
     # Bad queries: 400, one line saying why.
     for q in ("top=0", "top=1001", "top=abc", "top=", "top=-1", "top=5x", "top=1&top=2",
-              "by=bogus", "by=", "by=loss&by=loss", "bogus=1", "top"):
+              "by=bogus", "by=", "by=RTT", "by=rtt&by=loss", "by=loss&by=loss", "bogus=1", "top"):
         st, hdr, body = mon.get("/flows?" + q)
         text = body.decode(errors="replace")
         t.check(st == 400 and hdr.get("content-type", "").startswith("text/plain")
                 and text.startswith("400 bad request: ") and text.count("\n") == 1
                 and text.endswith("\n"), f"GET /flows?{q}: 400 with one line",
                 f"{st} {text!r}")
+        if q in ("by=bogus", "by=", "by=RTT"):
+            t.check("loss, retransmissions or rtt" in text, f"GET /flows?{q}: says what by takes",
+                    text)
     st, hdr, body = mon.get("/flows", method="HEAD")
     t.check(st == 200 and body == b"" and hdr.get("content-type") == "application/json",
             "HEAD /flows: 200, no body")
@@ -1142,10 +1153,18 @@ def case_flows(t, lab):
         off = json.load(fh)
     t.check(not list(v.iter_errors(off)) and off["source"] == "replay", "the replay's document "
             "is valid too")
-    t.check([[fl[k] for k in FLOW_KEYS] for fl in off["flows"]] ==
-            [[fl[k] for k in FLOW_KEYS] for fl in doc["flows"]],
+    t.check(list(map(flow_facts, off["flows"])) == list(map(flow_facts, doc["flows"])),
             "GET /flows == --flows-json --top 10 of the replay of the -w file, flow by flow "
             "(ages aside)")
+    for by in ("retransmissions", "rtt"):
+        sh(BIN, "-q", "-r", own_path, "--scope", "all", "--top", "3", "--top-by", by,
+           "--flows-json", out, "-o", "/dev/null")
+        with open(out) as fh:
+            off = json.load(fh)
+        t.check(not flowschema.first_error(v, off) and off["order"] == by and
+                list(map(flow_facts, off["flows"])) ==
+                list(map(flow_facts, ranked[by]["flows"])),
+                f"GET /flows?by={by} == --flows-json --top 3 --top-by {by} of the replay")
 
 
 CASES = {

@@ -69,6 +69,8 @@ expect(["--format", "=", "p"], ["prometheus"])
 expect(["--format", "="], ["prometheus", "openmetrics"])
 expect(["--scope", ""], ["all", "global"])
 expect(["-i", "eth0", "--scope", "g"], ["global"])
+expect(["--top", "5", "--top-by", ""], ["loss", "retransmissions", "rtt"])
+expect(["--top-by", "r"], ["retransmissions", "rtt"])
 # Interfaces: what the kernel has, and "any".
 ifaces = sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else []
 expect(["-i", ""], ["any", *ifaces])
