@@ -10,19 +10,24 @@
  * "no sample".
  *
  * The median estimate is stochastic approximation (Robbins and Monro,
- * 1951, for a quantile): the first sample sets it, each later sample
- * moves it towards itself by 1/(n+1) octave (n: the samples before it;
- * 1/32 octave from the 32nd on, so that it follows a flow whose RTT
- * changes), never past the sample. It converges on the median of a steady flow; it
- * always lies between the flow's smallest and largest sample. Wireshark's
- * dialog (the plugin) computes exact medians from every sample it keeps. */
+ * 1951, for a quantile), in octaves: the first sample sets it; each later
+ * one moves it towards itself, never past it, by the larger of 3/(n+1)
+ * octave and 1/(n+1) of the distance (n: the samples before it, counted
+ * up to 31). The fixed part makes it settle where as many samples fall
+ * above as below; the proportional part leaves a first sample far from
+ * the rest in a few steps. From the 32nd sample on the steps stay at
+ * 3/32 octave and 1/32 of the distance, so that it follows a flow whose
+ * RTT changes. It always lies between the flow's smallest and largest
+ * sample; tests/unit/test_table.c measures it on skewed, multi-modal and
+ * changing flows, cli.flows_tshark on real ones against tshark's samples.
+ * Wireshark's dialog (the plugin) computes exact medians from every
+ * sample it keeps. */
 #ifndef TCPWM_RTTCODE_H
 #define TCPWM_RTTCODE_H
 
 #include <stdint.h>
 
 #define TCPWM__RTT_CODE_MANT 1024u /* codes per octave above 2048 ns */
-#define TCPWM__RTT_N_MAX 31u       /* the sample count saturates here */
 
 /* The code of a duration >= 0 (negative ones count as 0). */
 static inline uint16_t tcpwm__rtt_encode(int64_t ns)
@@ -52,22 +57,26 @@ static inline int64_t tcpwm__rtt_decode(uint16_t code)
     return (int64_t)((uint64_t)(c % TCPWM__RTT_CODE_MANT + TCPWM__RTT_CODE_MANT) << e);
 }
 
-/* The median estimate after sample x, given the estimate `med` over n >= 1
- * earlier samples (n saturated at TCPWM__RTT_N_MAX). */
+#define TCPWM__RTT_N_MAX 31u /* the sample count saturates here */
+
+/* The median estimate after sample code x, given the estimate `med` (a
+ * code) over n >= 1 earlier samples (n saturated at TCPWM__RTT_N_MAX). */
 static inline uint16_t tcpwm__rtt_median_step(uint16_t med, unsigned n, uint16_t x)
 {
-    /* 1024 / (n + 1): a division's latency on every sample is worth a
-     * table of 32 steps. */
-    static const uint16_t steps[TCPWM__RTT_N_MAX + 1] = {
-        1024, 512, 341, 256, 204, 170, 146, 128, 113, 102, 93, 85, 78, 73, 68, 64,
-        60,   56,  53,  51,  48,  46,  44,  42,  40,  39,  37, 36, 35, 34, 33, 32};
-    uint32_t step = steps[n < TCPWM__RTT_N_MAX ? n : TCPWM__RTT_N_MAX];
+    /* 65536 / (n + 1): a division's latency on every sample is worth a
+     * table. */
+    static const uint16_t inv[TCPWM__RTT_N_MAX + 1] = {
+        0,    32768, 21845, 16384, 13107, 10922, 9362, 8192, 7281, 6553, 5957,
+        5461, 5041,  4681,  4369,  4096,  3855,  3640, 3449, 3276, 3120, 2978,
+        2849, 2730,  2621,  2520,  2427,  2340,  2259, 2184, 2114, 2048};
     uint32_t m = med, v = x;
+    uint32_t dist = v > m ? v - m : m - v; /* < 2^16 */
+    uint32_t k = inv[n < TCPWM__RTT_N_MAX ? n : TCPWM__RTT_N_MAX];
+    uint32_t fixed = (3u * TCPWM__RTT_CODE_MANT * k) >> 16, prop = (dist * k) >> 16;
+    uint32_t step = fixed > prop ? fixed : prop;
     if (v > m)
-        return (uint16_t)(v - m < step ? v : m + step);
-    if (v < m)
-        return (uint16_t)(m - v < step ? v : m - step);
-    return med;
+        return (uint16_t)(dist < step ? v : m + step);
+    return (uint16_t)(dist < step ? v : m - step);
 }
 
 #endif

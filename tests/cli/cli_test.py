@@ -10,6 +10,7 @@ default is all); the scope cases use private addresses.
 import decimal
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -793,7 +794,9 @@ def case_flows_tshark():
     tshark's stream of the same endpoints: bytes and kinds equal, the
     largest sample within 0.1 % + 1 us (the core keeps 1/1024 of it), the
     median estimate between the stream's smallest and largest sample
-    (with the same margin); and the documents ranked by retransmissions
+    (with the same margin) and, with 20 samples or more, within a factor
+    of 2 of the exact median of the last 32 or with at most 75% of those
+    on either side; and the documents ranked by retransmissions
     and by ACK RTT in their documented order (flows_doc checks it)."""
     v = flowschema.validator()
     compared = with_rtt = kinds = 0
@@ -825,6 +828,23 @@ def case_flows_tshark():
             check(lo * (1 - 1e-3) - 1e-6 <= rtt["median_seconds"] <= hi * (1 + 1e-3) + 1e-6,
                   f"{what}: median estimate {rtt['median_seconds']} not within tshark's "
                   f"{lo} .. {hi}")
+            # With enough samples the estimate is a neighbour of the median
+            # of the flow's recent samples (its steps stop shrinking after
+            # 32: semantics.md 7, "Per-flow figures"), in time or in rank:
+            # within a factor of 2 of the exact median of tshark's last 32
+            # samples, or with at most 75% of them on either side (samples
+            # in clusters far apart: between two clusters any value has the
+            # same rank). Margins of 1/1024 and 1 us: the core keeps its
+            # code, tshark microseconds.
+            recent = st["rtt"][-32:]
+            if len(st["rtt"]) >= 20:
+                m, exact = rtt["median_seconds"], statistics.median(recent)
+                below = sum(x < m * (1 - 1e-3) - 1e-6 for x in recent) / len(recent)
+                above = sum(x > m * (1 + 1e-3) + 1e-6 for x in recent) / len(recent)
+                check(exact / 2 <= m <= exact * 2 or (below <= 0.75 and above <= 0.75),
+                      f"{what}: median estimate {m}, exact median of the last "
+                      f"{len(recent)} samples {exact}, {below:.0%} of them below, "
+                      f"{above:.0%} above")
         for by in ("retransmissions", "rtt"):
             _, _, ranked_doc = flows_doc(v, "-r", f, "--scope", "all", "--top", "1000",
                                          "--top-by", by)

@@ -145,6 +145,7 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         FUZZ_CHECK((int64_t)f->first_s * 1000000000 <= (f->last_ns > 0 ? f->last_ns : 0));
         /* ACK RTT figures: none, or a median estimate within the samples. */
         FUZZ_CHECK((f->rtt_max == 0) == (f->rtt_n == 0));
+        FUZZ_CHECK((f->rtt_max == 0) == (f->rtt_median == 0));
         FUZZ_CHECK(f->rtt_median <= f->rtt_max);
         FUZZ_CHECK(f->last_ns <= m->now_ns);
         FUZZ_CHECK(FUZZ_TICK(f->last_ns) <= FUZZ_TICK(newer)); /* the tail expires first */
