@@ -118,8 +118,19 @@ void verbose_event(FILE *f, int64_t ts_ns, const tcpwm_result *r)
             ADD(" scale=?");
     }
     if (r->retx != TCPWM_RETX_NONE) {
+        /* With the flow's running figures (issue 10: -v gains them), this
+         * one included: what --top would show for the flow so far. */
         const char *kind = tcpwm_retx_label(r->retx);
-        ADD(" retransmission=%s", kind ? kind : "?");
+        const tcpwm_flow_stats *fs = &r->flow->stats;
+        ADD(" retransmission=%s flow_retransmissions=fast:%" PRIu32 ",spurious:%" PRIu32
+            ",other:%" PRIu32,
+            kind ? kind : "?", fs->retx_fast, fs->retx_spurious, fs->retx_other);
+        if (fs->ack_rtt_max_ns >= 0) {
+            char med[32];
+            seconds(med, sizeof med, fs->ack_rtt_median_ns);
+            seconds(fill, sizeof fill, fs->ack_rtt_max_ns);
+            ADD(" flow_ack_rtt=median:%s,max:%s", med, fill);
+        }
     }
     if (r->reordered)
         ADD(" reordered");

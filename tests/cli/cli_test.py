@@ -8,6 +8,7 @@ The addresses are global unicast, so either --scope sees them (replay's
 default is all); the scope cases use private addresses.
 """
 import decimal
+import json
 import os
 import re
 import statistics
@@ -567,7 +568,6 @@ CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 def flows_doc(v, *args):
     """Replay with --flows-json: (metrics, document bytes, document),
     the document checked against the schema and, when ranked, its order."""
-    import json
     out = path("flows.json")
     p = run("-q", *args, "--flows-json", out)
     with open(out, "rb") as fh:
@@ -1048,6 +1048,42 @@ def case_verbose():
           and lines[1].endswith(" zero_window window=0 was=0 scale=?"), f"-v was=: {lines}")
     # Without -v, nothing of the sort.
     check(run("-q", "-r", f).stderr == b"", "-q without -v is silent")
+    # A retransmission's line carries its flow's running figures: the
+    # counts by kind are those of the flow's retransmission lines so far,
+    # and at the end they are the flow's in --flows-json.
+    real = os.path.join(CORPUS, "real", "tbf-bottleneck.pcap")
+    out = os.path.join(WORK, "verbose-flows.json")
+    p = run("-q", "-v", "-r", real, "--scope", "all", "--flows-json", out)
+    seen, last = {}, {}
+    pat = re.compile(r" (\S+ [<>] \S+|\S+ > \S+) .*retransmission=(fast|spurious|other) "
+                     r"flow_retransmissions=fast:(\d+),spurious:(\d+),other:(\d+)"
+                     r"(?: flow_ack_rtt=median:([\d.]+)s,max:([\d.]+)s)?")
+    nlines = 0
+    for line in err_lines(p):
+        m = pat.search(line)
+        if not m:
+            check("retransmission=" not in line, f"-v retransmission line: {line!r}")
+            continue
+        nlines += 1
+        ends = tuple(sorted(re.split(r" [<>] ", m.group(1))))
+        counts = seen.setdefault(ends, {"fast": 0, "spurious": 0, "other": 0})
+        counts[m.group(2)] += 1
+        got = dict(zip(("fast", "spurious", "other"), map(int, m.group(3, 4, 5))))
+        check(got == counts, f"running counts {got}, lines so far {counts}: {line!r}")
+        last[ends] = (got, m.group(6), m.group(7))
+    with open(out, encoding="utf-8") as fh:
+        flows = json.load(fh)["flows"]
+    check(nlines >= 10 and len(last) >= 1, f"{nlines} retransmission lines in {real}")
+    for fl in flows:
+        ends = tuple(sorted(f"{e['address']}:{e['port']}" if fl["family"] == 4 else
+                            f"[{e['address']}]:{e['port']}" for e in fl["endpoints"]))
+        if ends in last:
+            got, med, mx = last.pop(ends)
+            check(got == fl["retransmissions"], f"{ends}: last -v counts {got}, "
+                  f"flows JSON {fl['retransmissions']}")
+            check(med is not None and float(mx) <= fl["ack_rtt"]["max_seconds"] + 1e-9,
+                  f"{ends}: -v ACK RTT max {mx}, at the end {fl['ack_rtt']}")
+    check(not last, f"-v flows missing from the flows JSON: {list(last)}")
 
 
 def case_stats_line():
