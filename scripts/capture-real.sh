@@ -420,32 +420,25 @@ established() {
     die "no connection to port $2 in $1"
 }
 
-scenario_rto_blackout() {
-    echo "rto-blackout.pcap"
+# transfer_with_events FILE NS DEV HOLD START STOP: a 2 MB transfer A->B on
+# the slow path, recorded on NS's DEV into FILE, during which the command
+# START runs twice, 0.5 s into the transfer and 0.6 s after the first STOP,
+# and STOP HOLD seconds after each START.
+transfer_with_events() {
+    local file=$1 ns=$2 dev=$3 hold=$4 start=$5 stop=$6
+    echo "$file"
     topology
     slow_path
     server b sink --bind 10.77.2.1 --port 5001
-    # r0 is before the drop: it sees the segments that die in the blackout,
-    # then their retransmissions (the same bytes again). On b0 there would
-    # be nothing to see: B gets none of the lost segments, so the first
-    # retransmission is just the next segment it expects.
-    capture r r0 "$OUT/rto-blackout.pcap"
+    capture "$ns" "$dev" "$OUT/$file"
     client a send --host 10.77.2.1 --port 5001 --bytes 2000000 &
     local c=$!
     established a 5001
-    # Twice, 0.5 s into the transfer and 0.6 s after the first blackout
-    # ends, R drops everything A sends for 600 ms. The segments already in
-    # r1's queue still reach B, and B's ACKs still reach A, so the ACK clock
-    # stops some 40 ms after the drop starts. B sees no hole, so no
-    # duplicate ACK comes back and only timers can recover: a tail-loss
-    # probe (RFC 8985), then the RTO (RFC 6298), lost too, then the RTO
-    # backed off to twice that (about 460 ms), after the blackout ends; once
-    # that is ACKed, the rest of the window again as slow start reopens it.
     for _ in 1 2; do
         sleep 0.5
-        in_ns r nft add rule inet tcpwm routed iifname r0 drop
-        sleep 0.6
-        in_ns r nft flush chain inet tcpwm routed
+        "$start"
+        sleep "$hold"
+        "$stop"
     done
     wait "$c"
     wait_servers
@@ -453,41 +446,46 @@ scenario_rto_blackout() {
     teardown
 }
 
+# R drops everything A sends for 600 ms. The segments already in r1's
+# queue still reach B, and B's ACKs still reach A, so the ACK clock stops
+# some 40 ms after the drop starts. B sees no hole, so no duplicate ACK
+# comes back and only timers can recover: a tail-loss probe (RFC 8985),
+# then the RTO (RFC 6298), lost too, then the RTO backed off to twice that
+# (about 460 ms), after the blackout ends; once that is ACKed, the rest of
+# the window again as slow start reopens it.
+blackout_start() { in_ns r nft add rule inet tcpwm routed iifname r0 drop; }
+blackout_stop() { in_ns r nft flush chain inet tcpwm routed; }
+
+# r0 is before the drop: it sees the segments that die in the blackout,
+# then their retransmissions (the same bytes again). On b0 there would be
+# nothing to see: B gets none of the lost segments, so the first
+# retransmission is just the next segment it expects.
+scenario_rto_blackout() {
+    transfer_with_events rto-blackout.pcap r r0 0.6 blackout_start blackout_stop
+}
+
+# r1's tbf drops to 8 kbit/s for 500 ms and back: a change keeps the
+# queued packets (the queue holds 1 MB, more than any window), so A's
+# segments wait in R instead of dying there. The RTO fires during the
+# wait, about 230 ms after the oldest held segment left A, and its
+# retransmission queues behind the originals; B receives and acknowledges
+# the originals first, so the copy it gets next carries bytes it has
+# already acknowledged: Wireshark's spurious retransmission, and B's
+# D-SACK (RFC 2883).
+spike_start() { in_ns r tc qdisc change dev r1 root tbf rate 8kbit burst 2kb limit 1mb; }
+spike_stop() {
+    in_ns r tc qdisc change dev r1 root tbf rate 8mbit burst 16kb limit 1mb
+    # The change does not wake the queue (its timer is still set for the
+    # next packet at 8 kbit/s): the next packet to enqueue would, and that
+    # is A's next RTO. One UDP datagram from R to B (bash's /dev/udp; the
+    # capture keeps TCP only) releases it now.
+    in_ns r bash -c 'echo > /dev/udp/10.77.2.1/9'
+}
+
+# b0 is the receiver: it sees each held segment arrive before its
+# retransmission, and B's ACK of it in between.
 scenario_delay_spike() {
-    echo "delay-spike.pcap"
-    topology
-    slow_path
-    server b sink --bind 10.77.2.1 --port 5001
-    # b0 is the receiver: it sees each held segment arrive before its
-    # retransmission, and B's ACK of it in between.
-    capture b b0 "$OUT/delay-spike.pcap"
-    client a send --host 10.77.2.1 --port 5001 --bytes 2000000 &
-    local c=$!
-    established a 5001
-    # Twice, 0.5 s into the transfer and 0.6 s after the first spike ends,
-    # r1's tbf drops to 8 kbit/s for 500 ms and back: a change keeps the
-    # queued packets (the queue holds 1 MB, more than any window), so A's
-    # segments wait in R instead of dying there. The RTO fires during the
-    # wait, about 230 ms after the oldest held segment left A, and its
-    # retransmission queues behind the originals; B receives and
-    # acknowledges the originals first, so the copy it gets next carries
-    # bytes it has already acknowledged: Wireshark's spurious
-    # retransmission, and B's D-SACK (RFC 2883).
-    for _ in 1 2; do
-        sleep 0.5
-        in_ns r tc qdisc change dev r1 root tbf rate 8kbit burst 2kb limit 1mb
-        sleep 0.5
-        in_ns r tc qdisc change dev r1 root tbf rate 8mbit burst 16kb limit 1mb
-        # The change does not wake the queue (its timer is still set for the
-        # next packet at 8 kbit/s): the next packet to enqueue would, and
-        # that is A's next RTO. One UDP datagram from R to B (bash's
-        # /dev/udp; the capture keeps TCP only) releases it now.
-        in_ns r bash -c 'echo > /dev/udp/10.77.2.1/9'
-    done
-    wait "$c"
-    wait_servers
-    stop_captures
-    teardown
+    transfer_with_events delay-spike.pcap b b0 0.5 spike_start spike_stop
 }
 
 # topology_frag: A -- L -- R -- B, four namespaces in a line. L loses, R
