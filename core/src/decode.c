@@ -67,6 +67,8 @@ enum {
     OPT_TS = 8,
 };
 
+#define ETHER_HDR 14 /* destination, source, EtherType */
+#define VLAN_TAG 4   /* IEEE 802.1Q: TCI, then the next EtherType */
 #define IPV4_MIN_HDR 20
 #define IPV6_HDR 40
 #define TCP_MIN_HDR 20
@@ -233,15 +235,18 @@ static void parse_options(tcpwm_cursor *c, size_t missing, tcpwm_segment *s)
         s->opt_cut = true;
 }
 
+#define ALIGNED_TS_LEN 12
+
 /* RFC 7323 appendix A: the layout almost every segment of a connection
  * with timestamps carries, NOP NOP TS (12 bytes), read in one go as Linux
- * does (tcp_parse_aligned_timestamp). Same result as parse_options(). */
-static bool parse_aligned_timestamp(const tcpwm_cursor *opts, tcpwm_segment *s)
+ * does (tcp_parse_aligned_timestamp). Same result as parse_options().
+ * Inline for the same reason as common_tcp(). */
+static inline bool parse_aligned_timestamp(const tcpwm_cursor *opts, tcpwm_segment *s)
 {
-    if (opts->left != 12)
+    if (opts->left != ALIGNED_TS_LEN)
         return false;
     tcpwm_cursor c = *opts;
-    tcpwm_block b = cur_block(&c, 12);
+    tcpwm_block b = cur_block(&c, ALIGNED_TS_LEN);
     if (blk_be32(b, 0) != ((uint32_t)OPT_NOP << 24 | (uint32_t)OPT_NOP << 16 |
                            (uint32_t)OPT_TS << 8 | 10u))
         return false;
@@ -251,29 +256,38 @@ static bool parse_aligned_timestamp(const tcpwm_cursor *opts, tcpwm_segment *s)
     return true;
 }
 
+/* RFC 9293 3.1: ports, sequence, acknowledgment, flags and window of the
+ * fixed header at `at` in `h` (checksum and urgent pointer are not
+ * needed); returns the header length its data offset gives, in bytes. */
+static size_t tcp_fixed(tcpwm_block h, size_t at, tcpwm_segment *s)
+{
+    s->sport = blk_be16(h, at);
+    s->dport = blk_be16(h, at + 2);
+    s->seq = blk_be32(h, at + 4);
+    s->ack = blk_be32(h, at + 8);
+    s->flags = blk_8(h, at + 13);
+    s->window = blk_be16(h, at + 14);
+    return (size_t)(blk_8(h, at + 12) >> 4) * 4;
+}
+
+/* RFC 9293 3.1: the data offset counts 32-bit words and covers at least
+ * the fixed header; a header longer than the IP payload is malformed. */
+static bool tcp_hlen_ok(size_t hlen, size_t ip_len)
+{
+    return hlen >= TCP_MIN_HDR && hlen <= ip_len;
+}
+
 /* `ip_len` is the IP payload length (TCP header + data) the IP layer claims. */
 static tcpwm_decode_status decode_tcp(decoder *d, size_t ip_len)
 {
     tcpwm_cursor *c = &d->c;
     tcpwm_segment *s = d->seg;
 
-    /* RFC 9293 3.1: ports, sequence, acknowledgment, data offset, flags,
-     * window; checksum and urgent pointer are not needed. */
     tcpwm_block h = cur_block(c, TCP_MIN_HDR);
     if (h.n == 0)
         return fail(d, TCPWM_DE_TRUNCATED_TCP);
-    s->sport = blk_be16(h, 0);
-    s->dport = blk_be16(h, 2);
-    s->seq = blk_be32(h, 4);
-    s->ack = blk_be32(h, 8);
-    uint8_t off = blk_8(h, 12);
-    s->flags = blk_8(h, 13);
-    s->window = blk_be16(h, 14);
-
-    /* RFC 9293 3.1: the data offset counts 32-bit words and covers at least
-     * the fixed header; a header longer than the IP payload is malformed. */
-    size_t hlen = (size_t)(off >> 4) * 4;
-    if (hlen < TCP_MIN_HDR || hlen > ip_len)
+    size_t hlen = tcp_fixed(h, 0, s);
+    if (!tcp_hlen_ok(hlen, ip_len))
         return fail(d, TCPWM_DE_BAD_TCP_DATA_OFFSET);
 
     /* The header fits in the IP payload, which is bounded by what the
@@ -335,6 +349,15 @@ static void put_ipv4_addr(tcpwm_block h, size_t off, uint8_t *field)
     memcpy(field, word, sizeof(word));
 }
 
+/* RFC 791 3.1: the total length includes the header. 0 is not malformed
+ * here: captures of TSO/GSO super-packets carry it (the NIC fills it), and
+ * `len`, the datagram's length as ip_length() or inner_ip_length() made
+ * it, is then the link's. */
+static bool ipv4_length_ok(uint16_t total, size_t hlen, size_t len)
+{
+    return (total == 0 || total >= hlen) && len >= hlen && len <= MAX_LINK_IP_LENGTH;
+}
+
 static tcpwm_decode_status decode_tunnel(decoder *d, uint8_t family, uint8_t proto,
                                          size_t payload);
 
@@ -363,12 +386,8 @@ static tcpwm_decode_status decode_ipv4(decoder *d)
     size_t hlen = (size_t)(ver_ihl & 0x0f) * 4;
     if (hlen < IPV4_MIN_HDR)
         return fail(d, TCPWM_DE_BAD_IPV4_HEADER_LENGTH);
-    /* RFC 791 3.1: total length includes the header. 0 is not malformed
-     * here: captures of TSO/GSO super-packets carry it (the NIC fills it). */
-    if (total != 0 && total < hlen)
-        return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     size_t len = inner_ip_length(d, total, carried);
-    if (len < hlen || len > MAX_LINK_IP_LENGTH)
+    if (!ipv4_length_ok(total, hlen, len))
         return fail(d, TCPWM_DE_BAD_IP_LENGTH);
     if (proto != IP_PROTO_TCP) {
         /* A later fragment holds no tunnel header either (fragments wait
@@ -593,7 +612,7 @@ static tcpwm_decode_status decode_ethertype(decoder *d, uint16_t type)
 static tcpwm_decode_status decode_ether(decoder *d)
 {
     /* Destination and source MAC, then the EtherType. */
-    tcpwm_block h = cur_block(&d->c, 14);
+    tcpwm_block h = cur_block(&d->c, ETHER_HDR);
     if (h.n == 0)
         return fail(d, d->depth ? TCPWM_DE_TRUNCATED_ENCAP : TCPWM_DE_TRUNCATED_LINK);
     return decode_ethertype(d, blk_be16(h, 12));
@@ -1070,6 +1089,121 @@ static void clear_segment(tcpwm_segment *s)
     s->ts_ns = ts_ns;
 }
 
+/* ---- The common frame -------------------------------------------------- */
+
+/* Most frames of most captures are Ethernet, untagged or with one VLAN
+ * tag, then IPv4 without options and not a fragment, or IPv6 with TCP
+ * right after its header, then TCP with no options or with NOP NOP TS
+ * (RFC 7323 appendix A). tcpwm__decode_common() decodes those without the
+ * layer-by-layer walk: one bounds check covers the Ethernet and IP
+ * headers (and with IPv4 the TCP header), whose fields are then read at
+ * constant offsets, so that the block reads' own checks fold away; an
+ * IPv6 frame's TCP header and the timestamp option take one check more
+ * each. It applies the walk's rules through the walk's helpers, so the
+ * segment comes out byte for byte as the walk makes it; any other frame,
+ * and every frame the walk would call malformed, it leaves to the walk.
+ * tests/fuzz/fuzz_decode.c holds the two against each other. `wire` is
+ * the frame's length on the wire from where the blocks start (never less
+ * than what was captured from there). */
+
+/* The IP header starts here in the blocks below. */
+#define COMMON_IP_AT ETHER_HDR
+/* ... and the first block runs this far past it: an IPv6 header, or IPv4
+ * and TCP headers without options. */
+#define COMMON_IP_LEN 40
+
+/* The TCP header at `at` in `h`, its options at the cursor; `ip_len` as
+ * for decode_tcp(). Inline: with two callers GCC keeps it out of line,
+ * where its reads at a variable `at` keep their bounds checks and the
+ * fast path saves next to nothing (cachegrind, bench/RESULTS.md). */
+static inline bool common_tcp(tcpwm_cursor *c, tcpwm_block h, size_t at, size_t ip_len,
+                              tcpwm_segment *s)
+{
+    size_t hlen = tcp_fixed(h, at, s);
+    if (!tcp_hlen_ok(hlen, ip_len))
+        return false;
+    if (hlen == TCP_MIN_HDR + ALIGNED_TS_LEN) {
+        tcpwm_cursor opts = cur_sub(c, ALIGNED_TS_LEN);
+        if (!parse_aligned_timestamp(&opts, s))
+            return false;
+    } else if (hlen != TCP_MIN_HDR) {
+        return false;
+    }
+    s->payload_len = clamp_u32(ip_len - hlen);
+    return true;
+}
+
+/* `h` holds the IPv4 header and the TCP one. As decode_ipv4() with IHL 5
+ * and protocol TCP, not a fragment (MF clear, offset 0). */
+static bool common_ipv4(tcpwm_cursor *c, tcpwm_block h, size_t wire, tcpwm_segment *s)
+{
+    const size_t ip = COMMON_IP_AT;
+    uint16_t total = blk_be16(h, ip + 2);
+    if (blk_8(h, ip) != (4u << 4 | IPV4_MIN_HDR / 4) || blk_8(h, ip + 9) != IP_PROTO_TCP ||
+        (blk_be16(h, ip + 6) & 0x3fff) != 0)
+        return false;
+    size_t len = ip_length(total, wire - ip);
+    if (!ipv4_length_ok(total, IPV4_MIN_HDR, len))
+        return false;
+    put_ipv4_addr(h, ip + 12, s->src);
+    put_ipv4_addr(h, ip + 16, s->dst);
+    s->family = 4;
+    return common_tcp(c, h, ip + IPV4_MIN_HDR, len - IPV4_MIN_HDR, s);
+}
+
+/* `h` holds the IPv6 header. As decode_ipv6() with TCP as next header. */
+static bool common_ipv6(tcpwm_cursor *c, tcpwm_block h, size_t wire, tcpwm_segment *s)
+{
+    const size_t ip = COMMON_IP_AT;
+    if (blk_8(h, ip) >> 4 != 6 || blk_8(h, ip + 6) != IP_PROTO_TCP)
+        return false;
+    size_t len = ip_length(blk_be16(h, ip + 4), wire - ip - IPV6_HDR);
+    if (len > MAX_LINK_IP_LENGTH)
+        return false;
+    blk_copy(h, ip + 8, s->src, 16);
+    blk_copy(h, ip + 24, s->dst, 16);
+    s->family = 6;
+    tcpwm_block t = cur_block(c, TCP_MIN_HDR);
+    return t.n != 0 && common_tcp(c, t, 0, len, s);
+}
+
+bool tcpwm__decode_common(const uint8_t *frame, size_t caplen, size_t wirelen, int dlt,
+                          tcpwm_segment *seg)
+{
+    if (dlt != TCPWM_DLT_EN10MB || frame == NULL)
+        return false;
+    size_t wire = wirelen < caplen ? caplen : wirelen;
+    tcpwm_cursor c = cur_make(frame, caplen);
+    tcpwm_block h = cur_block(&c, COMMON_IP_AT + COMMON_IP_LEN);
+    if (h.n == 0)
+        return false;
+    clear_segment(seg);
+    uint16_t type = blk_be16(h, 12);
+    if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6) {
+        /* One tag (IEEE 802.1Q, or an 802.1ad service tag): the frame
+         * from 4 bytes on reads as an untagged one, with the tag's
+         * EtherType where the EtherType is (a second tag is not IP). */
+        if (!is_vlan_tpid(type))
+            return false;
+        keep_vlan(seg, (uint16_t)(blk_be16(h, ETHER_HDR) & 0x0fff));
+        c = cur_make(frame, caplen);
+        cur_skip(&c, VLAN_TAG);
+        h = cur_block(&c, COMMON_IP_AT + COMMON_IP_LEN);
+        if (h.n == 0)
+            return false;
+        wire -= VLAN_TAG;
+        type = blk_be16(h, 12);
+    }
+    switch (type) {
+    case ETHERTYPE_IPV4:
+        return common_ipv4(&c, h, wire, seg);
+    case ETHERTYPE_IPV6:
+        return common_ipv6(&c, h, wire, seg);
+    default:
+        return false;
+    }
+}
+
 tcpwm_decode_status tcpwm_decode(const uint8_t *frame, size_t caplen, size_t wirelen, int dlt,
                                  tcpwm_segment *seg, tcpwm_decode_error *err)
 {
@@ -1092,6 +1226,15 @@ tcpwm_decode_status tcpwm_decode_frag(const tcpwm_decode_config *cfg, const uint
                                       size_t caplen, size_t wirelen, int dlt,
                                       tcpwm_segment *seg, tcpwm_fragment *frag,
                                       tcpwm_decode_error *err)
+{
+    if (tcpwm__decode_common(frame, caplen, wirelen, dlt, seg))
+        return TCPWM_DECODE_TCP;
+    return tcpwm__decode_walk(cfg, frame, caplen, wirelen, dlt, seg, frag, err);
+}
+
+tcpwm_decode_status tcpwm__decode_walk(const tcpwm_decode_config *cfg, const uint8_t *frame,
+                                       size_t caplen, size_t wirelen, int dlt, tcpwm_segment *seg,
+                                       tcpwm_fragment *frag, tcpwm_decode_error *err)
 {
     clear_segment(seg);
 

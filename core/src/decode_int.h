@@ -3,10 +3,27 @@
 #ifndef TCPWM_DECODE_INT_H
 #define TCPWM_DECODE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "tcpwm/decode.h"
+
+/* The decoder's two ways through a frame: tcpwm_decode_frag() is the
+ * first, or the second where the first declines. Declared here for the
+ * differential test (tests/fuzz/fuzz_decode.c), which holds them against
+ * each other.
+ *  - The common frame (Ethernet, at most one VLAN tag, IPv4 without
+ *    options or IPv6 without extension headers, TCP without options or
+ *    with NOP NOP TS; well formed): true with *seg filled as the walk
+ *    fills it; otherwise false, *seg clobbered but for its ts_ns. Never
+ *    an error, a fragment or a tunnel.
+ *  - The walk, layer by layer: every frame, every link type. */
+bool tcpwm__decode_common(const uint8_t *frame, size_t caplen, size_t wirelen, int dlt,
+                          tcpwm_segment *seg);
+tcpwm_decode_status tcpwm__decode_walk(const tcpwm_decode_config *cfg, const uint8_t *frame,
+                                       size_t caplen, size_t wirelen, int dlt, tcpwm_segment *seg,
+                                       tcpwm_fragment *frag, tcpwm_decode_error *err);
 
 /* A reassembled datagram's payload, from its first hdr_caplen bytes (all
  * that was captured of them) and its length `total`: the TCP header, after

@@ -17,7 +17,8 @@
 #   FUZZ_PARALLEL=1   run the harnesses at the same time instead of in turn
 #   FUZZ_KEEP=DIR     keep the evolved corpora and the logs in DIR
 #   FUZZ_CORPUS=DIR   start from a kept corpus too (DIR/<harness>.corpus)
-#   FUZZ_HARNESSES    which to run (default "fuzz_monitor fuzz_pcapfile fuzz_instream fuzz_reasm")
+#   FUZZ_HARNESSES    which to run (default "fuzz_monitor fuzz_pcapfile fuzz_instream fuzz_reasm
+#                     fuzz_decode")
 #   FUZZ_CC           the compiler for a new BUILD_DIR (default clang; $CC is
 #                     ignored, since a CI's CC=gcc cannot build libFuzzer)
 #
@@ -39,7 +40,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${2:-$src/build/fuzz}
-harnesses=${FUZZ_HARNESSES:-fuzz_monitor fuzz_pcapfile fuzz_instream fuzz_reasm}
+harnesses=${FUZZ_HARNESSES:-fuzz_monitor fuzz_pcapfile fuzz_instream fuzz_reasm fuzz_decode}
 shared=${TCPWM_SHARED_PCAPS:-/work/shared/pcaps}
 python=$(command -v python3) || die "python3 not found"
 
@@ -81,8 +82,11 @@ for h in $harnesses; do
         # shellcheck disable=SC2086
         sh "$here/instream_seeds.sh" "$work/$h.corpus" $seed_src >/dev/null || die "no seeds for $h"
     else
+        # fuzz_decode reads capture files, as fuzz_pcapfile does.
+        seeds=$kind
+        [ "$kind" != decode ] || seeds=pcapfile
         # shellcheck disable=SC2086
-        "$python" "$here/seeds.py" "$kind" "$work/$h.corpus" $seed_src || die "no seeds for $h"
+        "$python" "$here/seeds.py" "$seeds" "$work/$h.corpus" $seed_src || die "no seeds for $h"
     fi
     # Earlier crashes are seeds too: the fuzzer starts next to them.
     for f in "$here/regress/$kind"/*; do

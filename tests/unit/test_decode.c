@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "cursor.h"
+#include "decode_int.h"
 #include "tcpwm/decode.h"
 #include "tcpwm/err.h"
 
@@ -1357,6 +1358,141 @@ static void test_segment_reset(void)
     CHECK_EQ_U64(e, TCPWM_DE_TRUNCATED_LINK);
 }
 
+/* The fast path (decode_int.h) takes exactly the frames its contract
+ * names, and gives for each the walk's segment byte for byte; every other
+ * frame it leaves to the walk. (tests/fuzz/fuzz_decode.c: the same over
+ * every frame of the captures and their mutants.) */
+static bool fast_takes(const frame *f, int dlt, size_t caplen, size_t wirelen)
+{
+    uint8_t *copy = malloc(caplen > 0 ? caplen : 1);
+    if (copy == NULL)
+        abort();
+    memcpy(copy, f->b, caplen);
+    tcpwm_segment fast, walk;
+    tcpwm_fragment frag;
+    tcpwm_decode_error e;
+    memset(&fast, 0x5a, sizeof fast);
+    memset(&walk, 0x5a, sizeof walk);
+    bool took = tcpwm__decode_common(copy, caplen, wirelen, dlt, &fast);
+    tcpwm_decode_status st = tcpwm__decode_walk(NULL, copy, caplen, wirelen, dlt, &walk, &frag, &e);
+    if (took) {
+        CHECK_EQ_U64(st, TCPWM_DECODE_TCP);
+        CHECK(memcmp(&fast, &walk, sizeof fast) == 0);
+    }
+    free(copy);
+    return took;
+}
+
+#define FAST_TAKES(f) fast_takes((f), TCPWM_DLT_EN10MB, (f)->n, (f)->n)
+
+static void test_fast_path(void)
+{
+    /* RFC 7323 appendix A: NOP, NOP, then TS (kind 8, length 10). */
+    static const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9};
+    static const uint8_t ts_last[12] = {8, 10, 0, 0, 0, 7, 0, 0, 0, 9, 1, 1};
+    static const uint8_t mss_ts[16] = {2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9};
+    static const uint8_t mss[4] = {2, 4, 0x05, 0xb4};
+    frame f;
+
+    /* Taken: IPv4 or IPv6, untagged or one tag of each TPID, TCP
+     * without options or with NOP NOP TS, with payload or without. */
+    for (int ipver = 4; ipver <= 6; ipver += 2) {
+        build(&f, TCPWM_DLT_EN10MB, ipver, NULL, 0, 0);
+        CHECK(FAST_TAKES(&f));
+        build(&f, TCPWM_DLT_EN10MB, ipver, ts, sizeof ts, 500);
+        CHECK(FAST_TAKES(&f));
+        tcpwm_segment s = EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 500);
+        CHECK_EQ_U64(s.opt_present, TCPWM_OPT_TS);
+        CHECK_EQ_U64(s.tsval, 7);
+        CHECK_EQ_U64(s.tsecr, 9);
+        /* A snap length cuts the payload, not the headers. */
+        CHECK(fast_takes(&f, TCPWM_DLT_EN10MB, f.n - 500, f.n));
+        /* Ethernet padding after the datagram; a wire length that is
+         * shorter than what was captured. */
+        put_fill(&f, 0, 6);
+        CHECK(fast_takes(&f, TCPWM_DLT_EN10MB, f.n, f.n));
+        CHECK(fast_takes(&f, TCPWM_DLT_EN10MB, f.n, 0));
+        static const unsigned tpids[] = {0x8100, 0x88a8, 0x9100};
+        for (size_t i = 0; i < 3; i++) {
+            start(&f);
+            eth(&f, tpids[i]);
+            tag(&f, 0xe000 | (unsigned)(100 + i), ipver == 4 ? 0x0800 : 0x86dd);
+            if (ipver == 4)
+                ipv4(&f, 6, 0);
+            else
+                ipv6(&f, 6);
+            tcp(&f, TCPWM_ACK, ts, sizeof ts);
+            finish(&f);
+            CHECK(FAST_TAKES(&f));
+            s = EXPECT_TCP(&f, TCPWM_DLT_EN10MB, 0);
+            CHECK_EQ_U64(s.vlan_count, 1);
+            CHECK_EQ_U64(s.vlan[0], 100 + i);
+            /* TSO (IP length 0): the wire's length from the IP header on. */
+            set16(&f, f.ip + (ipver == 4 ? 2 : 4), 0);
+            CHECK(fast_takes(&f, TCPWM_DLT_EN10MB, f.n, f.n + 1448));
+            expect_tcp_len(&f, TCPWM_DLT_EN10MB, f.n, f.n + 1448, 1448, __LINE__);
+        }
+    }
+
+    /* Left to the walk: other options, or TS not in the aligned layout;
+     * two tags; IPv4 options; an IPv6 extension header; a fragment; a
+     * frame cut inside the headers; a bad data offset; other links. */
+    for (int ipver = 4; ipver <= 6; ipver += 2) {
+        build(&f, TCPWM_DLT_EN10MB, ipver, mss, sizeof mss, 0);
+        CHECK(!FAST_TAKES(&f));
+        build(&f, TCPWM_DLT_EN10MB, ipver, mss_ts, sizeof mss_ts, 0);
+        CHECK(!FAST_TAKES(&f));
+        build(&f, TCPWM_DLT_EN10MB, ipver, ts_last, sizeof ts_last, 0);
+        CHECK(!FAST_TAKES(&f));
+        build(&f, TCPWM_DLT_EN10MB, ipver, ts, sizeof ts, 0);
+        CHECK(!fast_takes(&f, TCPWM_DLT_EN10MB, f.n - 1, f.n));
+        CHECK(!fast_takes(&f, TCPWM_DLT_EN10MB, f.tcp + 19, f.n));
+        set8(&f, f.tcp + 12, 0xf0);
+        CHECK(!FAST_TAKES(&f));
+        build(&f, TCPWM_DLT_RAW, ipver, NULL, 0, 0);
+        CHECK(!fast_takes(&f, TCPWM_DLT_RAW, f.n, f.n));
+        start(&f);
+        eth(&f, 0x88a8);
+        tag(&f, 200, 0x8100);
+        tag(&f, 300, ipver == 4 ? 0x0800 : 0x86dd);
+        if (ipver == 4)
+            ipv4(&f, 6, 0);
+        else
+            ipv6(&f, 6);
+        tcp(&f, TCPWM_ACK, NULL, 0);
+        finish(&f);
+        CHECK(!FAST_TAKES(&f));
+    }
+    start(&f);
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 4);
+    tcp(&f, TCPWM_ACK, NULL, 0);
+    finish(&f);
+    CHECK(!FAST_TAKES(&f));
+    start(&f);
+    eth(&f, 0x86dd);
+    ipv6(&f, 0);
+    ext(&f, 6, 0);
+    tcp(&f, TCPWM_ACK, NULL, 0);
+    finish(&f);
+    CHECK(!FAST_TAKES(&f));
+    build(&f, TCPWM_DLT_EN10MB, 4, NULL, 0, 8);
+    set16(&f, f.ip + 6, 0x2000); /* MF */
+    CHECK(!FAST_TAKES(&f));
+    set16(&f, f.ip + 6, 0x0001); /* offset 8 */
+    CHECK(!FAST_TAKES(&f));
+    /* An IP length below the headers', and a TSO length (0) taken from
+     * a wire length past MAX_LINK_IP_LENGTH (16 MiB). */
+    build(&f, TCPWM_DLT_EN10MB, 4, NULL, 0, 8);
+    set16(&f, f.ip + 2, 39);
+    CHECK(!FAST_TAKES(&f));
+    set16(&f, f.ip + 2, 0);
+    CHECK(fast_takes(&f, TCPWM_DLT_EN10MB, f.n, f.ip + ((size_t)1 << 24)));
+    CHECK(!fast_takes(&f, TCPWM_DLT_EN10MB, f.n, f.ip + ((size_t)1 << 24) + 1));
+    /* No frame at all. */
+    CHECK(!tcpwm__decode_common(NULL, 100, 100, TCPWM_DLT_EN10MB, &(tcpwm_segment){0}));
+}
+
 static void test_labels(void)
 {
     CHECK_STREQ(tcpwm_decode_error_label(TCPWM_DE_UNSUPPORTED_LINKTYPE), "unsupported_linktype");
@@ -2125,6 +2261,7 @@ int main(void)
     test_truncation_sweep();
     test_ip_length_cut_to_link();
     test_segment_reset();
+    test_fast_path();
     test_fuzz();
     test_tunnels();
     return check_finish("test_decode");
