@@ -64,9 +64,21 @@ static void observe_ns(const int64_t *bounds, size_t n, uint64_t *bucket, uint64
 {
     if (ns < 0)
         ns = 0;
-    size_t i = 0;
-    while (i < n && ns > bounds[i])
-        i++;
+    /* The bucket's index is how many bounds lie below ns. A binary search
+     * whose steps depend only on n (each step a conditional move), not a
+     * scan that stops at a data-dependent place: RTTs vary from packet to
+     * packet and a branch predictor cannot learn where such a scan ends.
+     * The answer lies in [lo, lo + len] throughout. */
+    size_t lo = 0, len = n;
+#if defined(__GNUC__)
+#pragma GCC unroll 8
+#endif
+    while (len > 1) {
+        size_t half = len / 2;
+        lo += ns > bounds[lo + half - 1] ? half : 0;
+        len -= half;
+    }
+    size_t i = lo + (size_t)(ns > bounds[lo]);
     if (i < n)
         bucket[i]++;
     else

@@ -178,27 +178,28 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
     if (h->flags & TCPWM__H_WIN) {
         res->window_prev = true;
         res->window_delta = (int64_t)win - (int64_t)h->win;
-        if (win < h->win) {
-            a->fm->window_shrink++;
-            f->stats.window_shrink++;
-            res->events |= TCPWM_EV_WINDOW_SHRINK;
-        }
+        /* Counted by adding 0 or 1 rather than under a branch: windows
+         * shrink and grow from one ACK to the next as the receiver's
+         * buffer drains, which no branch predictor foresees. */
+        uint32_t shrink = win < h->win;
+        a->fm->window_shrink += shrink;
+        f->stats.window_shrink += shrink;
+        res->events |= shrink * (uint32_t)TCPWM_EV_WINDOW_SHRINK;
         /* RFC 9293 3.8.6.2.2: the right edge should not move left. Below
          * one scale unit the move is rounding, not a retreat. A FIN's
          * window may close as the connection ends. */
-        if (!fin && tcpwm__seq_diff(h->edge, edge) >= (int32_t)(1u << shift)) {
-            a->fm->right_edge_retreat++;
-            f->stats.right_edge_retreat++;
-            res->events |= TCPWM_EV_RIGHT_EDGE_RETREAT;
-        }
+        uint32_t retreat = !fin & (tcpwm__seq_diff(h->edge, edge) >= (int32_t)(1u << shift));
+        a->fm->right_edge_retreat += retreat;
+        f->stats.right_edge_retreat += retreat;
+        res->events |= retreat * (uint32_t)TCPWM_EV_RIGHT_EDGE_RETREAT;
     }
     if (s->window == 0 && !fin) {
         a->fm->zero_window++;
         f->stats.zero_window++;
         res->events |= TCPWM_EV_ZERO_WINDOW;
     }
-    if (win < f->stats.min_window) /* TCPWM__NO_WINDOW before the first */
-        f->stats.min_window = win;
+    /* TCPWM__NO_WINDOW before the first; a conditional move, not a branch. */
+    f->stats.min_window = win < f->stats.min_window ? win : f->stats.min_window;
     h->win = win;
     h->edge = edge;
     h->flags |= TCPWM__H_WIN;
@@ -209,8 +210,7 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
 static void observe_flow_rtt(tcpwm__flow *f, int64_t ns)
 {
     uint16_t code = tcpwm__rtt_encode(ns);
-    if (code > f->rtt_max)
-        f->rtt_max = code;
+    f->rtt_max = code > f->rtt_max ? code : f->rtt_max;
     if (f->rtt_n == 0)
         f->rtt_median = code;
     else

@@ -254,13 +254,17 @@ static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 #endif
 
 /* The tail block: for the segment appended to it and, when the list is a
- * single block (the usual case), for the ACK that takes from it. */
+ * single block (the usual case), for the ACK that takes from it. Without
+ * testing whether each side has a list: whether it does changes from
+ * packet to packet, a branch no predictor learns, and an empty side's
+ * tail is still a block of the pool (the last it had, or block 0), so
+ * fetching it is merely useless. */
 void tcpwm__wsan_prefetch(const tcpwm__wsan_pool *p, const tcpwm__wsan *c)
 {
-    if (c->nout[0])
-        PREFETCH(blk_at(p, c->tail[0]));
-    if (c->nout[1])
-        PREFETCH(blk_at(p, c->tail[1]));
+    if (p->records.made == 0) /* not even block 0 yet */
+        return;
+    PREFETCH(blk_at(p, c->tail[0]));
+    PREFETCH(blk_at(p, c->tail[1]));
 }
 
 void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c)
@@ -342,8 +346,7 @@ void tcpwm__wsan_observe(tcpwm__wsan_pool *pool, tcpwm__wsan *c, unsigned dir,
     }
     /* Rule 1b, keep-alive: at most one byte at nextseq - 1, no SYN, FIN or
      * RST (RFC 9293 3.8.4). Never a retransmission. */
-    if (len <= 1 && seq == next - 1u && !ctl)
-        ka = true;
+    ka = (len <= 1) & (seq == next - 1u) & !ctl; /* one test, not three */
     /* Rule 2, duplicate ACK (RFC 5681 section 2, in Wireshark's form): no
      * data, no SYN/FIN/RST, the same non-zero window, the same ACK and
      * seq == nextseq as this side's previous segment. An ACK that answers

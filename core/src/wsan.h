@@ -74,7 +74,8 @@ typedef struct tcpwm__wsan {
     uint16_t other_age;  /* how long before last_us the other side sent its latest
                             segment, us, saturating at 65535 (only < 20 ms matters) */
     uint8_t hflags[2];   /* TCPWM__WS_* */
-    uint32_t tail[2];    /* side's newest outstanding segment in the pool (valid if nout) */
+    uint32_t tail[2];    /* side's newest outstanding segment in the pool (if nout; else a
+                            block of it that was, or 0: harmless to prefetch) */
     uint16_t nout[2];    /* side's outstanding segments in the pool */
 } tcpwm__wsan;
 
