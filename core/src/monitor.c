@@ -524,9 +524,14 @@ _Static_assert(sizeof(tcpwm__key) <= sizeof(((tcpwm_hint *)0)->key),
 
 void tcpwm_monitor_count_tunnels(tcpwm_monitor *m, const tcpwm_segment *s)
 {
-    for (unsigned k = 0; k < TCPWM_ENCAP__COUNT; k++)
-        if (s->encap_kinds & (1u << k))
-            m->metrics.tunneled[k]++;
+    /* Over the bits that are set, lowest first: nothing for a frame
+     * outside tunnels (issue 9: tunnels cost the plain path nothing). */
+    for (unsigned b = s->encap_kinds; b != 0; b &= b - 1u) {
+        unsigned k = 0;
+        while (!(b & (1u << k)))
+            k++;
+        m->metrics.tunneled[k]++;
+    }
 }
 
 tcpwm_decode_status tcpwm_monitor_decode(const tcpwm_monitor *m, const uint8_t *frame,
