@@ -224,6 +224,10 @@ static void observe_flow_rtt(tcpwm__flow *f, int64_t ns)
  * the monitor's clock, which never goes back. */
 static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, tcpwm_result *res)
 {
+#if defined(TCPWM_BENCH_NO_ANALYSIS) /* bench/analysis_cost.sh's other build */
+    (void)a, (void)f, (void)dir, (void)s, (void)observe_flow_rtt;
+    res->ack_rtt_ns = res->handshake_rtt_ns = -1;
+#else
     tcpwm__wsan_result wr;
     tcpwm__wsan_observe(a->wsan_pool, &f->wsan, dir, s, &wr);
     tcpwm_metrics *m = a->fm;
@@ -251,6 +255,7 @@ static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned
     }
     if (wr.handshake_rtt_ns >= 0)
         tcpwm_hist_rtt_observe(&m->handshake_rtt, wr.handshake_rtt_ns);
+#endif
 }
 
 void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
@@ -277,7 +282,9 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, 
     }
     /* Wireshark's analysis keeps its own state (wsan.h): it runs last, so
      * that the pool records it needs arrive while the rest is analyzed. */
+#if !defined(TCPWM_BENCH_NO_ANALYSIS)
     tcpwm__wsan_prefetch(a->wsan_pool, &f->wsan);
+#endif
     if (fl & TCPWM_RST)
         res->verdict = TCPWM_V_RST;
     else
