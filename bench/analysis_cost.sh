@@ -86,9 +86,6 @@ wall() {
     t1=$EPOCHREALTIME
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }'
 }
-minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 cat "$MAIN" >/dev/null
 declare -a W_WITH W_WITHOUT
@@ -103,8 +100,8 @@ printf '  %-34s median %8.3f s   min %8.3f s\n' "without the analysis" \
     "$(median "${W_WITHOUT[@]}")" "$(minimum "${W_WITHOUT[@]}")"
 printf '  %-34s median %8.3f s   min %8.3f s\n' "with it (release)" \
     "$(median "${W_WITH[@]}")" "$(minimum "${W_WITH[@]}")"
-RATIO=$(div "$(median "${W_WITH[@]}")" "$(median "${W_WITHOUT[@]}")")
-RATIO_MIN=$(div "$(minimum "${W_WITH[@]}")" "$(minimum "${W_WITHOUT[@]}")")
+RATIO=$(div "$(median "${W_WITH[@]}")" "$(median "${W_WITHOUT[@]}")" %.3f)
+RATIO_MIN=$(div "$(minimum "${W_WITH[@]}")" "$(minimum "${W_WITHOUT[@]}")" %.3f)
 VERDICT=$(awk -v r="$RATIO" -v l="$LIMIT" 'BEGIN { print (r <= l) ? "PASS" : "FAIL" }')
 echo "  with / without: median $RATIO, min $RATIO_MIN   (target <= $LIMIT: $VERDICT)"
 

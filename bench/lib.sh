@@ -16,6 +16,8 @@
 #   bench_gen NAME GEN_FLAGS...     print the path of a cached capture made
 #                                   by bench/gen_capture, generating it first
 #                                   if needed ($GEN must be set)
+#   median X... / minimum X...      of numbers ("n/a" for none)
+#   div A B [FORMAT]                A / B printed with FORMAT (%.2f), n/a if B is 0
 # The scripts parse --build-dir DIR (sets BUILD_DIR, BUILD=0) and
 # --no-build (BUILD=0) themselves, with their other options.
 
@@ -82,3 +84,10 @@ bench_gen() {
     fi
     echo "$f"
 }
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) print "n/a"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+minimum() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { print } END { if (NR == 0) print "n/a" }'; }
+div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (b == 0) print "n/a"; else printf f, a / b }'; }

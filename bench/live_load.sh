@@ -326,7 +326,6 @@ export PORT
 PY() { in_ns python3 "$WORK/scrape.py" "$@"; }
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 stat_of() { in_ns cat "/sys/class/net/$1/statistics/$2"; }
 # Packets dropped because a CPU's input backlog was full: column 2, hex.
 softnet_drops() {

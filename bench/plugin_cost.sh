@@ -88,7 +88,6 @@ timed() {
     "$@"
     T_WALL=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", b - a }')
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # The plugin is loaded (or not) as intended, and prints what the standalone prints.
 ts "$WORK/with" -G plugins

@@ -174,10 +174,7 @@ timed() {
     T_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$WORK/cpu")
     T_RSS=$(tail -n 1 "$WORK/rss")
 }
-minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 fmt_pps() { awk -v p="$1" 'BEGIN { if (p >= 1e6) printf "%.2f M", p / 1e6; else printf "%.1f k", p / 1e3 }'; }
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (b == 0) print "n/a"; else printf f, a / b }'; }
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
 # ---- warm up: page cache, CPU ----
