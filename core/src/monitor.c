@@ -525,8 +525,10 @@ _Static_assert(sizeof(tcpwm__key) <= sizeof(((tcpwm_hint *)0)->key),
 void tcpwm_monitor_count_tunnels(tcpwm_monitor *m, const tcpwm_segment *s)
 {
     /* Over the bits that are set, lowest first: nothing for a frame
-     * outside tunnels (issue 9: tunnels cost the plain path nothing). */
-    for (unsigned b = s->encap_kinds; b != 0; b &= b - 1u) {
+     * outside tunnels (issue 9: tunnels cost the plain path nothing).
+     * Bits past the known kinds (a front end's own segment) are ignored. */
+    const unsigned known = (1u << TCPWM_ENCAP__COUNT) - 1u;
+    for (unsigned b = s->encap_kinds & known; b != 0; b &= b - 1u) {
         unsigned k = 0;
         while (!(b & (1u << k)))
             k++;
