@@ -16,29 +16,13 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHOT_NAME=screenshot-flows.sh
 BUILD=${1:-$ROOT/build/dev}
 CAPTURE=${2:-$ROOT/tests/pcaps/real/many-short-flows.pcap}
-OUT=$ROOT/docs/wireshark-tcpwm-flows.png
+# shellcheck source=plugin/screenshot-lib.sh
+. "$ROOT/plugin/screenshot-lib.sh"
 
-for t in wireshark xvfb-run xdotool import convert; do
-    command -v $t >/dev/null || { echo "screenshot-flows.sh: missing $t" >&2; exit 1; }
-done
-[ -d "$BUILD/plugin/wsplugins" ] || { echo "screenshot-flows.sh: no $BUILD/plugin/wsplugins" >&2; exit 1; }
-
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-chmod 755 "$W"
-mkdir -p "$W/home/.config/wireshark"
-cp -r "$BUILD/plugin/wsplugins" "$W/plugins"
-cp "$CAPTURE" "$W/capture.pcap"
-cat >"$W/home/.config/wireshark/recent_common" <<EOF
-gui.geometry_main_x: 0
-gui.geometry_main_y: 0
-gui.geometry_main_width: 1720
-gui.geometry_main_height: 860
-gui.geometry_main_maximized: FALSE
-privs.warn_if_elevated: FALSE
-EOF
+shot_setup 1720 wireshark xvfb-run xdotool import convert
 cat >"$W/shot.sh" <<'EOF'
 #!/bin/sh
 # $1 work dir: inside Xvfb
@@ -58,22 +42,11 @@ sleep 3
 kill $pid 2>/dev/null || true
 [ -n "$win" ] || { echo "no TCP Window Monitor dialog" >"$1/nodialog"; }
 EOF
-chmod -R a+rwX "$W"
 
-as_user() {
-    if [ "$(id -u)" -eq 0 ]; then
-        setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH="$PATH" HOME="$W/home" \
-            WIRESHARK_PLUGIN_DIR="$W/plugins" "$@"
-    else
-        env HOME="$W/home" WIRESHARK_PLUGIN_DIR="$W/plugins" "$@"
-    fi
-}
-as_user xvfb-run -a -s "-screen 0 1720x860x24" sh "$W/shot.sh" "$W"
+shot_take 1720
 if [ -e "$W/nodialog" ]; then
     echo "screenshot-flows.sh: the dialog did not open; wireshark said:" >&2
     cat "$W/wireshark.log" >&2
     exit 1
 fi
-# A palette of 128 colors keeps the picture small.
-convert "$W/shot.png" -colors 128 "PNG8:$OUT"
-ls -l "$OUT"
+shot_save "$ROOT/docs/wireshark-tcpwm-flows.png"

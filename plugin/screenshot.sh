@@ -17,32 +17,15 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHOT_NAME=screenshot.sh
 BUILD=${1:-$ROOT/build/dev}
 CAPTURE=${2:-$ROOT/tests/pcaps/real/bulk-random-drop-rx.pcap}
 FRAME=${3:-}
-OUT=$ROOT/docs/wireshark-tcpwm.png
+# shellcheck source=plugin/screenshot-lib.sh
+. "$ROOT/plugin/screenshot-lib.sh"
 
-for t in wireshark tshark xvfb-run xdotool import convert; do
-    command -v $t >/dev/null || { echo "screenshot.sh: missing $t" >&2; exit 1; }
-done
-[ -d "$BUILD/plugin/wsplugins" ] || { echo "screenshot.sh: no $BUILD/plugin/wsplugins" >&2; exit 1; }
-
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-chmod 755 "$W"
-mkdir -p "$W/home/.config/wireshark/profiles"
+shot_setup 1360 wireshark tshark xvfb-run xdotool import convert
 cp -r "$ROOT/plugin/profile" "$W/home/.config/wireshark/profiles/tcpwm"
-cp -r "$BUILD/plugin/wsplugins" "$W/plugins"
-cp "$CAPTURE" "$W/capture.pcap"
-# The main window fills the virtual screen; no "running as root" warning.
-cat >"$W/home/.config/wireshark/recent_common" <<EOF
-gui.geometry_main_x: 0
-gui.geometry_main_y: 0
-gui.geometry_main_width: 1360
-gui.geometry_main_height: 860
-gui.geometry_main_maximized: FALSE
-privs.warn_if_elevated: FALSE
-EOF
 cat >"$W/shot.sh" <<'EOF'
 #!/bin/sh
 # $1 work dir, $2 frame: inside Xvfb
@@ -60,21 +43,10 @@ xdotool key ctrl+q
 sleep 3
 kill $pid 2>/dev/null || true
 EOF
-chmod -R a+rwX "$W"
 
-as_user() {
-    if [ "$(id -u)" -eq 0 ]; then
-        setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH="$PATH" HOME="$W/home" \
-            WIRESHARK_PLUGIN_DIR="$W/plugins" "$@"
-    else
-        env HOME="$W/home" WIRESHARK_PLUGIN_DIR="$W/plugins" "$@"
-    fi
-}
 if [ -z "$FRAME" ]; then
     FRAME=$(as_user tshark -r "$W/capture.pcap" -Y tcpwm.loss.missing -T fields -e frame.number | head -n 1)
 fi
 [ -n "$FRAME" ] || { echo "screenshot.sh: no missing segment in $CAPTURE" >&2; exit 1; }
-as_user xvfb-run -a -s "-screen 0 1360x860x24" sh "$W/shot.sh" "$W" "$FRAME"
-# A palette of 128 colors keeps the picture small (< 300 KB).
-convert "$W/shot.png" -colors 128 "PNG8:$OUT"
-ls -l "$OUT"
+shot_take 1360 "$FRAME"
+shot_save "$ROOT/docs/wireshark-tcpwm.png"
