@@ -189,12 +189,8 @@ def main():
     if not files:
         suite.fatal("no captures under tests/pcaps/crafted or tests/pcaps/real")
     test_experts(suite, args.source_dir)
-    results = suite.parallel(lambda f: one_file(suite, f[0], f[1], kinds), files)
-    for (label, _), res in zip(files, results):
-        if isinstance(res, str):
-            suite.skip(label, res)
-            continue
-        bad, n, hs = res
+    for label, (bad, n, hs) in suite.per_file(
+            lambda label, path: one_file(suite, label, path, kinds), files):
         base = os.path.basename(label)
         base = base[:-3] if base.endswith(".gz") else base
         reason = identity.ANALYSIS_EXCEPTIONS.get(base)

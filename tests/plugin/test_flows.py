@@ -196,13 +196,8 @@ def main():
              if lab.startswith(("tests/pcaps/crafted/", "tests/pcaps/real/"))]
     if not files:
         suite.fatal("no captures under tests/pcaps/crafted or tests/pcaps/real")
-    results = suite.parallel(lambda f: one_file(suite, f[0], f[1]), files)
-    for (label, _), res in zip(files, results):
-        if isinstance(res, str):
-            suite.skip(label, res)
-            continue
-        for ok, what, detail in res:
-            suite.check(ok, what, detail)
+    for _, checks in suite.per_file(lambda label, path: one_file(suite, label, path), files):
+        suite.check_all(checks)
     test_passes_and_filter(suite, args.source_dir)
     suite.finish()
 

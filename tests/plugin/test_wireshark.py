@@ -87,10 +87,7 @@ def main():
     used, differed = set(), set()
     names = {"missing": "missing == lost_segment",
              "retrans": "out_of_order + duplicate == out_of_order + retransmission"}
-    for (label, _), res in zip(files, suite.parallel(lambda f: one_file(suite, *f), files)):
-        if isinstance(res, str):
-            suite.skip(label, res)
-            continue
+    for label, res in suite.per_file(lambda label, path: one_file(suite, label, path), files):
         for ident, ours, ws in res:
             what = "%s: %s (%d vs %d frames)" % (label, names[ident], len(ours), len(ws))
             key = (label, ident) if (label, ident) in ex else (label, "*")

@@ -120,14 +120,9 @@ def main():
     # reach the core, which does not depend on the traffic: the crafted
     # captures (made to exercise every rule) get them all, the recordings
     # and the public corpus (most of the tshark time) only the identity.
-    results = suite.parallel(lambda f: one_file(
-        suite, f[0], f[1], args.quick or not f[0].startswith("tests/pcaps/crafted/")), files)
-    for (label, _), res in zip(files, results):
-        if isinstance(res, str):
-            suite.skip(label, res)
-            continue
-        for ok, what, detail in res:
-            suite.check(ok, what, detail)
+    for _, checks in suite.per_file(lambda label, path: one_file(
+            suite, label, path, args.quick or not label.startswith("tests/pcaps/crafted/")), files):
+        suite.check_all(checks)
     suite.finish()
 
 

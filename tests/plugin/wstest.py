@@ -135,6 +135,23 @@ class Suite:
         with concurrent.futures.ThreadPoolExecutor(workers) as ex:
             return list(ex.map(fn, items))
 
+    def per_file(self, fn, files):
+        """fn(label, path) over the corpus files (label, path), as
+        parallel() runs it. A file whose fn returned a string is skipped
+        with that reason; the others' (label, result) come back in order."""
+        done = []
+        for (label, _), res in zip(files, self.parallel(lambda f: fn(*f), files)):
+            if isinstance(res, str):
+                self.skip(label, res)
+            else:
+                done.append((label, res))
+        return done
+
+    def check_all(self, checks):
+        """check() of each (ok, what, detail)."""
+        for ok, what, detail in checks:
+            self.check(ok, what, detail)
+
     # ---- files ----
     def stage(self, path):
         """A copy of a capture that uid 65534 can read (the repository may
