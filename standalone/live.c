@@ -48,22 +48,6 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Flows leaving the table: counted for /flows ("flows_left"), and
- * offered to --top's table when it was asked for. */
-typedef struct ends {
-    top *t;        /* NULL without --top */
-    uint64_t left; /* capture thread only */
-} ends;
-
-static void on_flow_end(void *ctx, const tcpwm_flow_view *flow)
-{
-    ends *e = ctx;
-
-    e->left++;
-    if (e->t != NULL)
-        top_offer(e->t, flow);
-}
-
 /* State of the capture loop. */
 typedef struct loop {
     tcpwm_monitor *m;
@@ -71,7 +55,7 @@ typedef struct loop {
     bool verbose;
     status *st;
     flowsnap *flows; /* questions of GET /flows */
-    const ends *ends;
+    const top_ends *ends;
     int64_t last_ts;   /* capture time of the newest packet (or of the start) */
     int64_t last_mono; /* monotonic time when it was handled */
 } loop;
@@ -189,7 +173,7 @@ static int start_http(const http_config *hc, http_server **h, char *err, size_t 
 }
 
 /* Everything after the monitor exists. */
-static int serve(const options *o, tcpwm_monitor *m, top *t, const ends *e)
+static int serve(const options *o, tcpwm_monitor *m, top *t, const top_ends *e)
 {
     char err[1024], warn[512], who[160], where[ENDPOINT_TEXT_MAX];
     endpoint ep = o->listen;
@@ -363,8 +347,8 @@ int live_run(const options *o)
         tcpwm_monitor_free(m);
         return EXIT_FAIL;
     }
-    ends e = {.t = o->top > 0 ? &t : NULL};
-    tcpwm_monitor_on_flow_end(m, on_flow_end, &e);
+    top_ends e = {.t = o->top > 0 ? &t : NULL};
+    tcpwm_monitor_on_flow_end(m, top_ends_cb, &e);
     code = serve(o, m, &t, &e);
     tcpwm_monitor_free(m);
     top_free(&t);

@@ -46,22 +46,6 @@ static int render(const options *o, tcpwm_monitor *m, timeline *tl, tcpwm_buf *b
     return rc;
 }
 
-/* Flows leaving the table during the replay: counted for --flows-json
- * ("flows_left"), and offered to --top's table when it was asked for. */
-typedef struct ends {
-    top *t; /* NULL without --top */
-    uint64_t left;
-} ends;
-
-static void on_flow_end(void *ctx, const tcpwm_flow_view *flow)
-{
-    ends *e = ctx;
-
-    e->left++;
-    if (e->t != NULL)
-        top_offer(e->t, flow);
-}
-
 /* --flows-json in the table's order: the flows are written as they are
  * visited, so that memory does not grow with the table. */
 typedef struct flow_writer {
@@ -193,8 +177,8 @@ static int run(const options *o)
             output_close(&flows_out, err, sizeof err);
         return rc == TCPWM_EINVAL ? EXIT_USAGE : EXIT_FAIL;
     }
-    ends e = {.t = o->top > 0 ? &t : NULL};
-    tcpwm_monitor_on_flow_end(m, on_flow_end, &e);
+    top_ends e = {.t = o->top > 0 ? &t : NULL};
+    tcpwm_monitor_on_flow_end(m, top_ends_cb, &e);
     timeline_init(&tl, o->interval_ns, m);
     status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     tcpwm_buf_init(&b, SIZE_MAX / 2);

@@ -270,3 +270,12 @@ void top_print(top *t, FILE *f)
                 s->retx_spurious, s->retx_other, median, max);
     }
 }
+
+void top_ends_cb(void *ctx, const tcpwm_flow_view *flow)
+{
+    top_ends *e = ctx;
+
+    e->left++;
+    if (e->t != NULL)
+        top_offer(e->t, flow);
+}

@@ -64,6 +64,16 @@ void top_free(top *t);
 /* A tcpwm_flow_end_cb: offer one flow (ctx is the top). */
 void top_offer(void *ctx, const tcpwm_flow_view *flow);
 
+/* Flows leaving the monitor's table (tcpwm_monitor_on_flow_end(m,
+ * top_ends_cb, &ends)): counted, for the flows document's "flows_left",
+ * and offered to the table of --top when there is one. Both belong to the
+ * thread that feeds the monitor. */
+typedef struct top_ends {
+    top *t;        /* NULL without --top */
+    uint64_t left; /* flows that left so far */
+} top_ends;
+void top_ends_cb(void *ctx, const tcpwm_flow_view *flow);
+
 /* Sort the kept flows in place, best first: heap[0..n) is then the
  * ranking (--flows-json and /flows read it). */
 void top_sort(top *t);
