@@ -133,7 +133,7 @@ trap 'rm -rf "$WORK"' EXIT
 MAIN=$(bench_gen "main-n$PACKETS-f$FLOWS-s$SEED" -n "$PACKETS" -f "$FLOWS" -s "$SEED")
 # The baseline of the memory figure: as many packets as the memory capture
 # but 20 flows, so that what does not depend on the flows (the reader's
-# mapped window of the file, 8 MB, and its read-ahead) is subtracted.
+# buffers: four 1 MiB chunks on the read-ahead thread) is subtracted.
 FEW=$(bench_gen "few-n$MEM_PACKETS-s$SEED" -n "$MEM_PACKETS" -f 20 -c 16 -k -s "$SEED")
 MEMCAP=$(bench_gen "mem-n$MEM_PACKETS-f$MEM_FLOWS-s$SEED" -n "$MEM_PACKETS" -f "$MEM_FLOWS" -c 20000 -k -s "$SEED")
 # The same packets as pcapng (what dumpcap and Wireshark write) and

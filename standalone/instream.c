@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,8 +27,8 @@
  * READ_CHUNK. */
 #define READ_CHUNK (1u << 20)
 
-/* Compressed input: read() size, and the decompressed chunks handed from
- * the decompression thread to the reader. A chunk is far larger than a
+/* The second thread's read() size, and the decompressed (or, read ahead,
+ * copied) chunks it hands to the reader. A chunk is far larger than a
  * record, so a window straddles two chunks (and is copied) about once a
  * chunk; NCHUNK of them let the thread run that far ahead. */
 #define IN_CHUNK (256u << 10)
@@ -38,14 +37,6 @@
 /* A pipe that has given nothing for this long has stalled (milliseconds). */
 #define PIPE_STALL_MS 20
 
-/* Mapped files: pages before the current position are dropped from the
- * mapping every RELEASE_STEP bytes. They stay in the page cache, but the
- * resident size no longer grows with the file (as in pcapmap.c). A peek
- * shows at most MAPPED_WINDOW bytes (or what was asked), so that a reader
- * that keeps its window until it runs out comes back to peek, and release,
- * that often. */
-#define RELEASE_STEP (4u << 20)
-#define MAPPED_WINDOW (8u << 20)
 
 /* Memory a decoder may take for its history, whatever the file asks:
  * xz -9 needs 65 MiB, zstd's default window limit is 128 MiB (2^27, the
@@ -70,10 +61,6 @@ struct instream {
     uint64_t offset;      /* of the current position, decompressed */
     bool ended;           /* the last peek hit the end or an error */
     char err[ERR_MAX];    /* empty while good */
-
-    /* INSTREAM_MAPPED: the whole file. */
-    const uint8_t *map;
-    size_t map_size, pos, released;
 
     /* INSTREAM_PLAIN: buf[start, end) not consumed yet. */
     uint8_t *buf;
@@ -191,7 +178,7 @@ static instream_kind detect(const uint8_t *b, size_t n, bool *compressed)
     return INSTREAM_PLAIN;
 }
 
-/* ---- The decompression thread -------------------------------------------- */
+/* ---- The second thread: decompression, or read-ahead ---------------------- */
 
 /* Compressed bytes the decoder has taken so far. */
 static long long consumed(const instream *s)
@@ -525,11 +512,26 @@ static void run_xz(instream *s)
     lzma_end(&z);
 }
 
+/* An uncompressed file: the bytes as they are (read-ahead). */
+static dec_ret copy_step(instream *s, void *state, dec_call *c, bool *mid)
+{
+    (void)s;
+    (void)state;
+    size_t n = c->in_len < c->room ? c->in_len : c->room;
+    memcpy(c->out, c->in, n);
+    c->used = c->made = n;
+    *mid = false;
+    return DEC_MORE;
+}
+
 static void *decompress_main(void *arg)
 {
     instream *s = arg;
 
     switch (s->kind) {
+    case INSTREAM_READAHEAD:
+        run_decoder(s, "plain", copy_step, NULL, false);
+        break;
     case INSTREAM_GZIP:
         run_gzip(s);
         break;
@@ -566,7 +568,7 @@ static int start_thread(instream *s, char *errbuf, size_t errlen)
         goto nomem;
     if (pipe(s->wake) != 0) {
         s->wake[0] = s->wake[1] = -1;
-        snprintf(errbuf, errlen, "cannot start decompressing: %s", strerror(errno));
+        snprintf(errbuf, errlen, "cannot start the reading thread: %s", strerror(errno));
         return -1;
     }
     (void)fcntl(s->wake[0], F_SETFD, FD_CLOEXEC);
@@ -580,13 +582,13 @@ static int start_thread(instream *s, char *errbuf, size_t errlen)
     e = pthread_create(&s->thread, NULL, decompress_main, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e != 0) {
-        snprintf(errbuf, errlen, "cannot start decompressing: %s", strerror(e));
+        snprintf(errbuf, errlen, "cannot start the reading thread: %s", strerror(e));
         return -1;
     }
     s->thread_started = true;
     return 0;
 nomem:
-    snprintf(errbuf, errlen, "cannot start decompressing: out of memory");
+    snprintf(errbuf, errlen, "cannot start the reading thread: out of memory");
     return -1;
 }
 
@@ -630,10 +632,6 @@ int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t e
     s->is_reg = S_ISREG(st.st_mode);
     s->file_size = s->is_reg ? (long long)st.st_size : -1;
 
-    /* Mapped from its start only if that is where reading starts (not a
-     * standard input redirected from a file someone has read from). */
-    bool at_start = s->is_reg && lseek(fd, 0, SEEK_CUR) == 0;
-
     /* The magic bytes, read (not peeked: a pipe cannot be) and kept. */
     while (s->prefix_len < MAGIC_MAX) {
         ssize_t n = read_some(fd, s->prefix + s->prefix_len, MAGIC_MAX - s->prefix_len);
@@ -647,27 +645,25 @@ int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t e
         s->prefix_len += (size_t)n;
     }
     s->kind = detect(s->prefix, s->prefix_len, &compressed);
+    /* An uncompressed regular file is read on the second thread as if
+     * decompressed by a copy, when a second CPU can run it: the analysis
+     * then parses bytes another core has just brought into the cache (see
+     * instream.h). With one CPU the thread would only add a copy. Pipes
+     * keep the buffer: a live `tcpdump -w - |` is passed on as it comes. */
+    bool ahead = compressed || (s->is_reg && st.st_size > 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1);
 
-    if (compressed) {
+    if (ahead) {
+        if (!compressed)
+            s->kind = INSTREAM_READAHEAD;
         if (s->is_reg)
             (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         if (start_thread(s, errbuf, errlen) != 0) {
             instream_close(s); /* fd is the caller's to close on failure */
             return -1;
         }
-    } else if (at_start && st.st_size == 0 && s->prefix_len == 0) {
-        s->kind = INSTREAM_MAPPED; /* nothing to map */
-    } else if (at_start && st.st_size > 0 && (uintmax_t)st.st_size <= SIZE_MAX &&
-               (s->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) !=
-                   MAP_FAILED) {
-        s->kind = INSTREAM_MAPPED;
-        s->map_size = (size_t)st.st_size;
-        /* Read once, front to back: read ahead, drop behind. */
-        (void)madvise((void *)(uintptr_t)s->map, s->map_size, MADV_SEQUENTIAL);
     } else {
-        /* A pipe, a terminal, or a file that cannot be mapped: through a
-         * buffer that starts with the magic bytes already read. */
-        s->map = NULL;
+        /* A pipe, a terminal, or a file on one CPU: through a buffer that
+         * starts with the magic bytes already read. */
         s->kind = INSTREAM_PLAIN;
         s->cap = READ_CHUNK;
         s->buf = malloc(s->cap);
@@ -712,35 +708,12 @@ void instream_close(instream *s)
     free(s->in);
     free(s->join);
     free(s->buf);
-    if (s->map != NULL)
-        munmap((void *)(uintptr_t)s->map, s->map_size);
     if (s->own_fd)
         close(s->fd);
     free(s);
 }
 
 /* ---- Reading ----------------------------------------------------------- */
-
-static size_t peek_mapped(instream *s, size_t need, const uint8_t **p)
-{
-    if (s->pos - s->released >= RELEASE_STEP) {
-        /* Private and read-only: a dropped page touched again would be
-         * read from the file anew, so only what lies wholly before the
-         * current position goes. */
-        size_t page = (size_t)sysconf(_SC_PAGESIZE);
-        size_t upto = s->pos & ~(page - 1);
-        if (upto > s->released) {
-            (void)madvise((void *)(uintptr_t)(s->map + s->released), upto - s->released,
-                          MADV_DONTNEED);
-            s->released = upto;
-        }
-    }
-    /* An empty file has no mapping: a pointer to nothing, not NULL. */
-    *p = s->map != NULL ? s->map + s->pos : (const uint8_t *)"";
-    s->ended = s->pos == s->map_size;
-    size_t show = need > MAPPED_WINDOW ? need : MAPPED_WINDOW;
-    return s->map_size - s->pos < show ? s->map_size - s->pos : show;
-}
 
 static size_t peek_plain(instream *s, size_t need, const uint8_t **p)
 {
@@ -885,8 +858,6 @@ size_t instream_peek(instream *s, size_t need, const uint8_t **p)
     if (need > INSTREAM_MAX_WINDOW)
         need = INSTREAM_MAX_WINDOW;
     switch (s->kind) {
-    case INSTREAM_MAPPED:
-        return peek_mapped(s, need, p);
     case INSTREAM_PLAIN:
         return peek_plain(s, need, p);
     default:
@@ -898,9 +869,6 @@ void instream_consume(instream *s, size_t n)
 {
     s->offset += n;
     switch (s->kind) {
-    case INSTREAM_MAPPED:
-        s->pos += n;
-        break;
     case INSTREAM_PLAIN:
         s->start += n;
         break;
@@ -921,8 +889,6 @@ uint64_t instream_offset(const instream *s)
 long long instream_position(const instream *s)
 {
     switch (s->kind) {
-    case INSTREAM_MAPPED:
-        return (long long)s->pos;
     case INSTREAM_PLAIN:
         return s->read_total;
     default:
@@ -948,8 +914,8 @@ instream_kind instream_get_kind(const instream *s)
 const char *instream_kind_name(instream_kind k)
 {
     switch (k) {
-    case INSTREAM_MAPPED:
-        return "mapped";
+    case INSTREAM_READAHEAD:
+        return "readahead";
     case INSTREAM_PLAIN:
         return "plain";
     case INSTREAM_GZIP:

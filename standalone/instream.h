@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The bytes of one capture file, however they arrive: a regular file is
- * memory-mapped; standard input, pipes and other unmappable files are
- * read into a buffer; a compressed file (gzip, zstd, lz4 frame, xz:
- * recognised by its magic bytes, never by its name) is decompressed on a
- * second thread, streamed with bounded memory, so that decompression and
- * the analysis overlap. The capture-file readers (capfile.h) see one
- * uniform window of decompressed bytes and never know which it was.
+/* The bytes of one capture file, however they arrive: a compressed file
+ * (gzip, zstd, lz4 frame, xz: recognised by its magic bytes, never by its
+ * name) is decompressed on a second thread, streamed with bounded memory,
+ * so that decompression and the analysis overlap; an uncompressed regular
+ * file is read on that thread too (read-ahead), when there is a second
+ * CPU; standard input, pipes and the rest are read into a buffer. The
+ * capture-file readers (capfile.h) see one uniform window of
+ * decompressed bytes and never know which it was.
+ *
+ * Why not a memory mapping: on the machines the benchmark runs on,
+ * parsing records straight out of a mapping of the page cache took 1.4 to
+ * 2 times as long as read() into a buffer that stays in the cache, and a
+ * second thread doing the read() takes its copy off the analysis
+ * (bench/RESULTS.md, 2026-12-06).
  *
  * Not thread-safe: one reader thread calls everything below (the
- * decompression thread is internal). */
+ * second thread is internal). */
 #ifndef TCPWM_CLI_INSTREAM_H
 #define TCPWM_CLI_INSTREAM_H
 
@@ -20,8 +27,8 @@ typedef struct instream instream;
 
 /* What the bytes were stored as, for messages. */
 typedef enum instream_kind {
-    INSTREAM_MAPPED,  /* a regular file, memory-mapped */
-    INSTREAM_PLAIN,   /* uncompressed, read through a buffer (pipe, stdin) */
+    INSTREAM_READAHEAD, /* uncompressed regular file, read on the second thread */
+    INSTREAM_PLAIN,   /* uncompressed, read through a buffer (pipe, stdin, one CPU) */
     INSTREAM_GZIP,    /* RFC 1952, concatenated members too */
     INSTREAM_ZSTD,    /* RFC 8878 frames, concatenated frames too */
     INSTREAM_LZ4,     /* LZ4 frame format */
@@ -50,9 +57,8 @@ int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t e
  * (then instream_error() says which). The bytes stay valid and unchanged
  * until the next instream_peek() or instream_close(); instream_consume()
  * does not move them. More than need may be readable, never the whole
- * input at once: a mapped file shows 8 MiB at a time (a reader that peeks
- * again when its window runs out is how pages already read get dropped),
- * a compressed one the rest of its current 1 MiB chunk. */
+ * input at once: what the second thread hands over shows the rest of its
+ * current 1 MiB chunk, a buffer what one read() brought. */
 size_t instream_peek(instream *s, size_t need, const uint8_t **p);
 
 /* Step over n bytes of what the last peek made readable. */

@@ -1128,10 +1128,10 @@ def case_pcapng():
               f"pcap and pcapng of the same packets differ ({extra})")
 
 
-def case_mapped_reader():
-    """Files on disk are read from a mapping until a record libpcap must
-    judge; standard input always goes through libpcap. Both must give the
-    same output, exit status and (file name aside) error, whatever the byte
+def case_file_and_stdin():
+    """A file on disk is read ahead on a second thread (instream.h), the
+    same bytes on standard input through a buffer. Both must give the same
+    output, exit status and (file name aside) error, whatever the byte
     order, resolution or damage of the file."""
     def both(f, *args):
         with open(f, "rb") as fh:
@@ -1140,7 +1140,7 @@ def case_mapped_reader():
         err_a = a.stderr.decode().replace(f, "FILE")
         err_b = b.stderr.decode().replace("standard input", "FILE")
         check(a.returncode == b.returncode and a.stdout == b.stdout and err_a == err_b,
-              f"{os.path.basename(f)} {args}: mapped and libpcap reads differ:\n"
+              f"{os.path.basename(f)} {args}: file and standard input differ:\n"
               f"exit {a.returncode} / {b.returncode}\n{err_a}\n{err_b}")
         return a
 

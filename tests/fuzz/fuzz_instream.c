@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness over standalone/instream.c: the input is a whole file,
  * compressed or not (the seeds are captures compressed by gzip, zstd, lz4
- * and xz), handed over as a regular file (a memfd: mapped, or read by the
- * decompression thread) or through a pipe written by a second thread, and
- * read through with window sizes drawn from a generator seeded by the
- * input. Checked at every step:
+ * and xz), handed over as a regular file (a memfd, read by the second
+ * thread: decompressed, or read ahead as it is) or through a pipe written
+ * by a thread of the harness, and read through with window sizes drawn
+ * from a generator seeded by the input. Checked at every step:
  *
  *  - a peek gives at least what was asked, or fewer only at the end, and
  *    then the same again however often asked;
@@ -96,7 +96,8 @@ static void read_through(instream *s, const uint8_t *data, size_t size, uint64_t
 {
     static uint8_t keep[KEEP];
     size_t kept = 0; /* keep[0, kept) are the bytes at the current offset */
-    bool plain = instream_get_kind(s) == INSTREAM_MAPPED || instream_get_kind(s) == INSTREAM_PLAIN;
+    bool plain =
+        instream_get_kind(s) == INSTREAM_READAHEAD || instream_get_kind(s) == INSTREAM_PLAIN;
 
     for (;;) {
         size_t need = window(&rng);
