@@ -59,15 +59,14 @@ typedef struct tcpwm__fstats {
 /* Scaled windows are at most 65535 << 14, so this is never one. */
 #define TCPWM__NO_WINDOW UINT32_MAX
 
-/* The first 64 bytes hold what the lookup, the LRU relink and the expiry
- * check read for every packet. Records are aligned to 8 bytes, not to
+/* The first 64 bytes hold what the lookup and the expiry check read for
+ * every packet; the LRU links live beside the records (table.h). Records are aligned to 8 bytes, not to
  * cache lines: with Wireshark's analysis state (60 bytes) a 64-byte
  * alignment would round the record to 256 bytes, past the budget of 256
  * per flow with the table's index (issue 10). The pool's chunks start on
  * a cache line, so a record may straddle one more line than that. */
 typedef struct tcpwm__flow {
     _Alignas(8) tcpwm__key key;
-    uint32_t prev, next;     /* neighbours in the open or closed LRU list */
     uint32_t first_s;        /* capture time of the first packet, whole seconds (to 2106) */
     int64_t last_ns;         /* capture time of the latest packet */
     tcpwm__half half[2];     /* [0]: the initiator's side, [1]: the responder's */
@@ -83,12 +82,11 @@ typedef struct tcpwm__flow {
     tcpwm__wsan wsan;        /* Wireshark's analysis (wsan.h), read after the rest */
 } tcpwm__flow;
 
-/* 240 bytes: with the index (at most 14.2 bytes a flow, 8.4 at the
+/* 240 bytes with the LRU links (table.h): with the index (at most 14.2 bytes a flow, 8.4 at the
  * default cap, table.h) and the RTT pool's share (monitor.h, 2 bytes a
  * flow at the cap, 4 at half of it) a flow costs at most 256
  * (bench/flow_memory, and the RSS of bench/run.sh with half a million
  * flows). The per-packet fields end within the first line. */
-_Static_assert(sizeof(tcpwm__flow) <= 240, "tcpwm__flow fits the per-flow budget");
 _Static_assert(offsetof(tcpwm__flow, last_ns) + 8 <= 64, "the per-packet fields share a line");
 _Static_assert(offsetof(tcpwm__flow, service) + 1 <= offsetof(tcpwm__flow, wsan),
                "the flags and the service byte sit before the analysis state");

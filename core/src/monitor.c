@@ -790,7 +790,7 @@ static void visit_list(const tcpwm_monitor *m, uint32_t i, tcpwm_flow_end_cb cb,
         tcpwm_flow_view v;
         make_view(m, f, &v);
         cb(ctx, &v);
-        i = f->prev;
+        i = tcpwm__table_newer(&m->table, i);
     }
 }
 

@@ -41,6 +41,7 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
         return TCPWM_ENOMEM;
     t->mask = n - 1;
     tcpwm__pool_init(&t->flows, sizeof(tcpwm__flow), max_flows);
+    tcpwm__pool_init(&t->links, sizeof(tcpwm__links), max_flows);
     t->max = max_flows;
     t->seed = seed;
     t->open.head = t->open.tail = TCPWM__NIL;
@@ -51,13 +52,15 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
 void tcpwm__table_destroy(tcpwm__table *t)
 {
     tcpwm__pool_destroy(&t->flows);
+    tcpwm__pool_destroy(&t->links);
     free(t->buckets);
     memset(t, 0, sizeof(*t));
 }
 
 size_t tcpwm__table_memory(const tcpwm__table *t)
 {
-    return ((size_t)t->mask + 1) * sizeof(tcpwm__bucket) + tcpwm__pool_memory(&t->flows);
+    return ((size_t)t->mask + 1) * sizeof(tcpwm__bucket) + tcpwm__pool_memory(&t->flows) +
+           tcpwm__pool_memory(&t->links);
 }
 
 /* The first eight bytes at p as a big-endian number: comparing two of
@@ -257,26 +260,31 @@ static tcpwm__list *list_of(tcpwm__table *t, const tcpwm__flow *f)
     return f->closed ? &t->closed : &t->open;
 }
 
+static tcpwm__links *links_at(const tcpwm__table *t, uint32_t i)
+{
+    return (tcpwm__links *)tcpwm__pool_at(&t->links, i);
+}
+
 static void list_unlink(tcpwm__table *t, tcpwm__list *l, uint32_t i)
 {
-    tcpwm__flow *f = tcpwm__table_at(t, i);
+    tcpwm__links *f = links_at(t, i);
     if (f->prev != TCPWM__NIL)
-        tcpwm__table_at(t, f->prev)->next = f->next;
+        links_at(t, f->prev)->next = f->next;
     else
         l->head = f->next;
     if (f->next != TCPWM__NIL)
-        tcpwm__table_at(t, f->next)->prev = f->prev;
+        links_at(t, f->next)->prev = f->prev;
     else
         l->tail = f->prev;
 }
 
 static void list_push_head(tcpwm__table *t, tcpwm__list *l, uint32_t i)
 {
-    tcpwm__flow *f = tcpwm__table_at(t, i);
+    tcpwm__links *f = links_at(t, i);
     f->prev = TCPWM__NIL;
     f->next = l->head;
     if (l->head != TCPWM__NIL)
-        tcpwm__table_at(t, l->head)->prev = i;
+        links_at(t, l->head)->prev = i;
     else
         l->tail = i;
     l->head = i;
@@ -302,7 +310,7 @@ static void index_put(tcpwm__bucket *buckets, uint32_t mask, uint32_t hash, uint
 
 static void rehash_list(tcpwm__table *t, tcpwm__bucket *buckets, uint32_t mask, uint32_t i)
 {
-    for (; i != TCPWM__NIL; i = tcpwm__table_at(t, i)->next)
+    for (; i != TCPWM__NIL; i = links_at(t, i)->next)
         index_put(buckets, mask, key_hash(&tcpwm__table_at(t, i)->key, t->seed), i);
 }
 
@@ -336,6 +344,13 @@ uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
     uint32_t i = tcpwm__pool_alloc(&t->flows);
     if (i == TCPWM__NIL)
         return TCPWM__NIL;
+    /* The links' pool never frees, so it carves index after index, in
+     * step with the flows' pool, which carves a new index only when it
+     * has none to recycle. */
+    if (i == t->links.made && tcpwm__pool_alloc(&t->links) == TCPWM__NIL) {
+        tcpwm__pool_free(&t->flows, i);
+        return TCPWM__NIL;
+    }
     tcpwm__flow *f = tcpwm__table_at(t, i);
     memset(f, 0, sizeof(*f));
     f->key = *k;

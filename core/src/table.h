@@ -31,10 +31,24 @@ typedef struct tcpwm__bucket {
     uint32_t flow[TCPWM__BUCKET_SLOTS];
 } tcpwm__bucket;
 
+/* A flow's neighbours in its LRU list, in an array of their own indexed
+ * like the records. Moving a flow to the head of its list writes both
+ * neighbours' links: flows that were active at about the same time, whose
+ * records have usually left the cache while their 8 bytes of links,
+ * 64 flows to a line, have not. */
+typedef struct tcpwm__links {
+    uint32_t prev, next; /* the newer neighbour (towards the head), the older one */
+} tcpwm__links;
+
+/* A flow's record and links within the 240 bytes of flow.h's budget. */
+_Static_assert(sizeof(tcpwm__flow) + sizeof(tcpwm__links) <= 240,
+               "a flow's record and links fit the per-flow budget");
+
 typedef struct tcpwm__table {
     tcpwm__bucket *buckets;
     uint32_t mask;      /* buckets - 1 */
     tcpwm__pool flows;  /* of tcpwm__flow */
+    tcpwm__pool links;  /* of tcpwm__links, carved with the flows: the same indexes */
     uint32_t count;     /* flows in the table */
     uint32_t max;
     uint64_t seed;
@@ -48,6 +62,12 @@ size_t tcpwm__table_memory(const tcpwm__table *t);
 static inline tcpwm__flow *tcpwm__table_at(const tcpwm__table *t, uint32_t i)
 {
     return (tcpwm__flow *)tcpwm__pool_at(&t->flows, i);
+}
+
+/* The next newer flow in flow i's list, TCPWM__NIL at the head. */
+static inline uint32_t tcpwm__table_newer(const tcpwm__table *t, uint32_t i)
+{
+    return ((const tcpwm__links *)tcpwm__pool_at(&t->links, i))->prev;
 }
 
 /* Builds the key of a segment inside encapsulation context `encap` (0:

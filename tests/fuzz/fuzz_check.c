@@ -133,8 +133,10 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
     for (uint32_t i = l->head; i != TCPWM__NIL; n++) {
         mark(mk->flow, &t->flows, i); /* also ends a cycle */
         const tcpwm__flow *f = tcpwm__table_at(t, i);
+        const tcpwm__links *ln = (const tcpwm__links *)tcpwm__pool_at(&t->links, i);
         FUZZ_CHECK((f->closed != 0) == closed);
-        FUZZ_CHECK(f->prev == prev);
+        FUZZ_CHECK(ln->prev == prev);
+        FUZZ_CHECK(tcpwm__table_newer(t, i) == prev);
         FUZZ_CHECK(f->key.family == 4 || f->key.family == 6);
         FUZZ_CHECK(f->key.vlan_count <= 2);
         FUZZ_CHECK(f->init_side <= 1);
@@ -157,7 +159,7 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         *holes += check_half(m, &f->half[1], mk);
         newer = f->last_ns;
         prev = i;
-        i = f->next;
+        i = ln->next;
     }
     FUZZ_CHECK(l->tail == prev);
     /* Advancing the clock skips the expiry scan until expiry_due: that
