@@ -37,7 +37,6 @@
 /* A pipe that has given nothing for this long has stalled (milliseconds). */
 #define PIPE_STALL_MS 20
 
-
 /* Memory a decoder may take for its history, whatever the file asks:
  * xz -9 needs 65 MiB, zstd's default window limit is 128 MiB (2^27, the
  * largest window its levels 1-19 use). Beyond, the input is refused. */
