@@ -8,11 +8,11 @@
  * capture-file readers (capfile.h) see one uniform window of
  * decompressed bytes and never know which it was.
  *
- * Why not a memory mapping: on the machines the benchmark runs on,
- * parsing records straight out of a mapping of the page cache took 1.4 to
- * 2 times as long as read() into a buffer that stays in the cache, and a
- * second thread doing the read() takes its copy off the analysis
- * (bench/RESULTS.md, 2026-12-06).
+ * Why not a memory mapping: on the machines the benchmark runs on, a
+ * replay parsing records straight out of a mapping of the page cache took
+ * 1.2 to 1.5 times as long as one reading into a buffer that stays in the
+ * cache, and 1.4 to 2 times as long as one whose second thread does the
+ * read() (bench/RESULTS.md, 2026-12-06).
  *
  * Not thread-safe: one reader thread calls everything below (the
  * second thread is internal). */

@@ -60,11 +60,12 @@ typedef struct tcpwm__fstats {
 #define TCPWM__NO_WINDOW UINT32_MAX
 
 /* The first 64 bytes hold what the lookup and the expiry check read for
- * every packet; the LRU links live beside the records (table.h). Records are aligned to 8 bytes, not to
- * cache lines: with Wireshark's analysis state (60 bytes) a 64-byte
- * alignment would round the record to 256 bytes, past the budget of 256
- * per flow with the table's index (issue 10). The pool's chunks start on
- * a cache line, so a record may straddle one more line than that. */
+ * every packet; the LRU links live beside the records (table.h). Records
+ * are aligned to 8 bytes, not to cache lines: with Wireshark's analysis
+ * state (60 bytes) a 64-byte alignment would round the record to 256
+ * bytes, past the budget of 256 per flow with the table's index (issue
+ * 10). The pool's chunks start on a cache line, so a record may straddle
+ * one more line than that. */
 typedef struct tcpwm__flow {
     _Alignas(8) tcpwm__key key;
     uint32_t first_s;        /* capture time of the first packet, whole seconds (to 2106) */
@@ -82,9 +83,10 @@ typedef struct tcpwm__flow {
     tcpwm__wsan wsan;        /* Wireshark's analysis (wsan.h), read after the rest */
 } tcpwm__flow;
 
-/* 240 bytes with the LRU links (table.h): with the index (at most 14.2 bytes a flow, 8.4 at the
- * default cap, table.h) and the RTT pool's share (monitor.h, 2 bytes a
- * flow at the cap, 4 at half of it) a flow costs at most 256
+/* 240 bytes with the LRU links (checked in table.h): with the index (at
+ * most 14.2 bytes a flow, 8.4 at the default cap, table.h) and the RTT
+ * pool's share (monitor.h, 2 bytes a flow at the cap, 4 at half of it) a
+ * flow costs at most 256
  * (bench/flow_memory, and the RSS of bench/run.sh with half a million
  * flows). The per-packet fields end within the first line. */
 _Static_assert(offsetof(tcpwm__flow, last_ns) + 8 <= 64, "the per-packet fields share a line");
