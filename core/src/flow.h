@@ -38,8 +38,8 @@ typedef struct tcpwm__half {
     uint32_t syn_seq;   /* sequence number of this side's SYN */
     uint32_t win;       /* last analyzed scaled window */
     uint32_t edge;      /* last right edge, ack + win */
-    uint32_t hole_head; /* lowest (oldest) open hole, or TCPWM__NIL */
-    uint32_t hole_tail; /* highest (newest) open hole */
+    uint32_t hole_head; /* lowest (oldest) open hole, or TCPWM__NIL; its prev is
+                           the highest (newest), holes.h */
     uint8_t nholes;     /* open holes in the list */
     uint8_t wscale;     /* shift from this side's SYN, capped at 14 */
     uint8_t flags;      /* TCPWM__H_* */

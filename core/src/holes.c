@@ -23,18 +23,27 @@ static uint32_t alloc(tcpwm__hole_pool *p) { return tcpwm__pool_alloc(&p->record
 
 static void release(tcpwm__hole_pool *p, uint32_t i) { tcpwm__pool_free(&p->records, i); }
 
+/* The list's links (holes.h): `next` ends at the tail with TCPWM__NIL;
+ * `prev` is the previous hole, except the head's, which is the tail. */
+
+uint32_t tcpwm__holes_tail(const tcpwm__hole_pool *p, const tcpwm__half *h)
+{
+    return h->hole_head == TCPWM__NIL ? TCPWM__NIL : at(p, h->hole_head)->prev;
+}
+
 /* Unlinks hole i from h's list and returns it to the pool. */
 static void unlink_hole(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t i)
 {
     tcpwm__hole *x = at(p, i);
-    if (x->prev != TCPWM__NIL)
-        at(p, x->prev)->next = x->next;
-    else
+    if (i == h->hole_head) {
         h->hole_head = x->next;
-    if (x->next != TCPWM__NIL)
-        at(p, x->next)->prev = x->prev;
-    else
-        h->hole_tail = x->prev;
+        if (x->next != TCPWM__NIL)
+            at(p, x->next)->prev = x->prev; /* the tail, still */
+    } else {
+        at(p, x->prev)->next = x->next;
+        /* The next hole's prev, or, for the tail, the head's. */
+        at(p, x->next != TCPWM__NIL ? x->next : h->hole_head)->prev = x->prev;
+    }
     h->nholes--;
     release(p, i);
 }
@@ -43,16 +52,23 @@ static void unlink_hole(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t i)
 static void link_after(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t after, uint32_t i)
 {
     tcpwm__hole *x = at(p, i);
-    x->prev = after;
-    x->next = after == TCPWM__NIL ? h->hole_head : at(p, after)->next;
-    if (x->next != TCPWM__NIL)
-        at(p, x->next)->prev = i;
-    else
-        h->hole_tail = i;
-    if (after != TCPWM__NIL)
-        at(p, after)->next = i;
-    else
+    if (after == TCPWM__NIL) {
+        uint32_t head = h->hole_head;
+        x->next = head;
+        if (head != TCPWM__NIL) {
+            x->prev = at(p, head)->prev; /* the tail */
+            at(p, head)->prev = i;
+        } else {
+            x->prev = i; /* alone: its own tail */
+        }
         h->hole_head = i;
+    } else {
+        tcpwm__hole *a = at(p, after);
+        x->prev = after;
+        x->next = a->next;
+        at(p, x->next != TCPWM__NIL ? x->next : h->hole_head)->prev = i;
+        a->next = i;
+    }
     h->nholes++;
 }
 
@@ -78,7 +94,7 @@ void tcpwm__holes_open(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t start, uint
     x->start = start;
     x->end = end;
     x->opened_ns = now_ns;
-    link_after(p, h, h->hole_tail, i);
+    link_after(p, h, tcpwm__holes_tail(p, h), i);
 }
 
 void tcpwm__holes_fill(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t seq, uint32_t end,

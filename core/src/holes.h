@@ -15,7 +15,8 @@
 typedef struct tcpwm__hole {
     uint32_t start, end; /* [start, end) in serial arithmetic */
     int64_t opened_ns;   /* capture time the hole opened */
-    uint32_t prev, next; /* list links within one side, or TCPWM__NIL */
+    uint32_t prev, next; /* list links within one side: next is TCPWM__NIL at the
+                            tail; prev is the previous hole, the head's the tail */
 } tcpwm__hole;
 
 typedef struct tcpwm__hole_pool {
@@ -54,6 +55,10 @@ void tcpwm__holes_drop_far(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t max_dis
 
 /* Closes every hole of h that ends at or before ack; returns how many. */
 uint32_t tcpwm__holes_acked(tcpwm__hole_pool *p, tcpwm__half *h, uint32_t ack);
+
+/* The last (highest, newest) of h's holes, or TCPWM__NIL: the head's
+ * `prev` (a side keeps only its head, flow.h). */
+uint32_t tcpwm__holes_tail(const tcpwm__hole_pool *p, const tcpwm__half *h);
 
 /* Releases all of h's holes. */
 void tcpwm__holes_clear(tcpwm__hole_pool *p, tcpwm__half *h);

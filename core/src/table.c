@@ -354,8 +354,8 @@ uint32_t tcpwm__table_insert(tcpwm__table *t, const tcpwm__key *k)
     tcpwm__flow *f = tcpwm__table_at(t, i);
     memset(f, 0, sizeof(*f));
     f->key = *k;
-    f->half[0].hole_head = f->half[0].hole_tail = TCPWM__NIL;
-    f->half[1].hole_head = f->half[1].hole_tail = TCPWM__NIL;
+    f->half[0].hole_head = TCPWM__NIL;
+    f->half[1].hole_head = TCPWM__NIL;
     index_put(t->buckets, t->mask, key_hash(k, t->seed), i);
     list_push_head(t, &t->open, i);
     t->count++;
