@@ -49,8 +49,8 @@ const char *tcpwm__wsan_retx_label(tcpwm_retx_kind k)
  * Each direction with outstanding segments has a circular list of blocks,
  * one cache line each, holding up to four segments in order of end
  * (equal ends in arrival order); the connection state holds the index of
- * the newest block (the tail, whose next is the oldest) and the number of
- * segments. So a packet reaches its list without a lookup, and a
+ * the newest block (the tail, whose next is the oldest) plus one, 0 for
+ * none, and the tail block the number of segments in the list. So a packet reaches its list without a lookup, and a
  * connection with a few segments in flight touches one line: new data
  * appends at the tail, an ACK takes from the oldest block, and only a
  * retransmission ending below the newest segment walks the list. Every
@@ -61,7 +61,7 @@ typedef struct seg_blk {
     uint32_t next;                 /* the next newer block; the tail's: the oldest */
     uint8_t first;                 /* slot of the block's oldest segment */
     uint8_t count;                 /* segments in slots first .. first + count - 1 */
-    uint8_t pad_[2];
+    uint16_t total;                /* the tail block's: segments in the whole list */
     uint32_t end[BLK_SLOTS];       /* seq + payload + SYN + FIN: the ACK that takes a sample */
     int64_t ns[BLK_SLOTS];         /* capture times */
     uint8_t pad2_[8];
@@ -111,7 +111,7 @@ static void give_block(tcpwm__wsan_pool *p, uint32_t i)
  * block linked after it. The tail block, or NULL when the pool is full. */
 static seg_blk *room_at_tail(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 {
-    seg_blk *t = blk_at(p, c->tail[side]);
+    seg_blk *t = blk_at(p, c->tail[side] - 1u);
     if (t->first + t->count < BLK_SLOTS)
         return t;
     if (t->first > 0) {
@@ -125,8 +125,9 @@ static seg_blk *room_at_tail(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
         return NULL;
     seg_blk *nb = blk_at(p, ni);
     nb->next = t->next;
+    nb->total = t->total;
     t->next = ni;
-    c->tail[side] = ni;
+    c->tail[side] = ni + 1u;
     return nb;
 }
 
@@ -142,7 +143,9 @@ static void put_last(seg_blk *b, uint32_t end, int64_t ns)
  * when a cap stops it. */
 static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_t end, int64_t ns)
 {
-    uint32_t n = c->nout[side];
+    const uint32_t ti = c->tail[side];
+    seg_blk *t = ti ? blk_at(p, ti - 1u) : NULL;
+    uint32_t n = t ? t->total : 0u;
     if (n >= p->max_per_side)
         return false;
     if (n == 0) {
@@ -151,17 +154,16 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
             return false;
         seg_blk *b = blk_at(p, bi);
         b->next = bi;
-        c->tail[side] = bi;
+        b->total = 1;
+        c->tail[side] = bi + 1u;
         put_last(b, end, ns);
-        c->nout[side] = 1;
         return true;
     }
-    seg_blk *t = blk_at(p, c->tail[side]);
     bool in_order = le(t->end[t->first + t->count - 1u], end); /* the usual case */
     t = room_at_tail(p, c, side);
     if (t == NULL)
         return false;
-    c->nout[side] = (uint16_t)(n + 1u);
+    t->total = (uint16_t)(n + 1u);
     if (in_order) {
         put_last(t, end, ns);
         return true;
@@ -170,7 +172,8 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
      * segment that ends after it (one exists: the newest), and every
      * segment from there on moves one place towards the tail: the newest
      * lands in the room made at the tail. */
-    uint32_t bi = blk_at(p, c->tail[side])->next;
+    const uint32_t tail = c->tail[side] - 1u;
+    uint32_t bi = blk_at(p, tail)->next;
     bool placing = false;
     for (;;) {
         seg_blk *b = blk_at(p, bi);
@@ -186,7 +189,7 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
             end = e;
             ns = t_ns;
         }
-        if (bi == c->tail[side])
+        if (bi == tail)
             break;
         bi = b->next;
     }
@@ -201,11 +204,12 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
 static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_t ack,
                           int64_t now_ns)
 {
-    uint32_t n = c->nout[side];
-    if (n == 0)
+    const uint32_t ti = c->tail[side];
+    if (ti == 0)
         return -1;
     int64_t rtt = -1;
-    seg_blk *t = blk_at(p, c->tail[side]);
+    seg_blk *t = blk_at(p, ti - 1u);
+    uint32_t n = t->total;
     for (;;) {
         uint32_t bi = t->next; /* the oldest block */
         seg_blk *b = blk_at(p, bi);
@@ -221,22 +225,23 @@ static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, ui
         }
         if (b->count)
             break;
-        if (bi == c->tail[side]) { /* the last block: the list is empty */
+        if (bi == ti - 1u) { /* the last block: the list is empty */
             give_block(p, bi);
-            break;
+            c->tail[side] = 0;
+            return rtt;
         }
         t->next = b->next;
         give_block(p, bi);
     }
-    c->nout[side] = (uint16_t)n;
+    t->total = (uint16_t)n;
     return rtt;
 }
 
 static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 {
-    if (c->nout[side] == 0)
+    if (c->tail[side] == 0)
         return;
-    uint32_t tail = c->tail[side];
+    uint32_t tail = c->tail[side] - 1u;
     uint32_t bi = blk_at(p, tail)->next;
     for (;;) {
         uint32_t nx = blk_at(p, bi)->next;
@@ -256,15 +261,19 @@ static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 /* The tail block: for the segment appended to it and, when the list is a
  * single block (the usual case), for the ACK that takes from it. Without
  * testing whether each side has a list: whether it does changes from
- * packet to packet, a branch no predictor learns, and an empty side's
- * tail is still a block of the pool (the last it had, or block 0), so
- * fetching it is merely useless. */
+ * packet to packet, a branch no predictor learns, so an empty side
+ * fetches block 0 (a conditional move), merely useless. */
 void tcpwm__wsan_prefetch(const tcpwm__wsan_pool *p, const tcpwm__wsan *c)
 {
     if (p->records.made == 0) /* not even block 0 yet */
         return;
-    PREFETCH(blk_at(p, c->tail[0]));
-    PREFETCH(blk_at(p, c->tail[1]));
+    PREFETCH(blk_at(p, c->tail[0] ? c->tail[0] - 1u : 0u));
+    PREFETCH(blk_at(p, c->tail[1] ? c->tail[1] - 1u : 0u));
+}
+
+uint32_t tcpwm__wsan_outstanding(const tcpwm__wsan_pool *p, const tcpwm__wsan *c, unsigned side)
+{
+    return c->tail[side] ? blk_at(p, c->tail[side] - 1u)->total : 0u;
 }
 
 void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c)
@@ -299,7 +308,7 @@ static uint64_t age_of(const tcpwm__wsan *c, unsigned side, uint32_t now)
 /* Rule 5, D-SACK (RFC 2883 section 4): the first SACK block reports
  * bytes received twice when it lies at or below the cumulative ACK
  * (condition 1), or inside the second block (condition 2). */
-static bool is_dsack(const tcpwm_segment *s)
+bool tcpwm__wsan_is_dsack(const tcpwm_segment *s)
 {
     if (!(s->opt_present & TCPWM_OPT_SACK) || s->sack_count == 0)
         return false;
@@ -314,14 +323,29 @@ static bool is_dsack(const tcpwm_segment *s)
     return false;
 }
 
-void tcpwm__wsan_observe(tcpwm__wsan_pool *pool, tcpwm__wsan *c, unsigned dir,
+void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
                          const tcpwm_segment *s, tcpwm__wsan_result *r)
+{
+    tcpwm__wsan_in in = {
+        .ts_ns = s->ts_ns,
+        .seq = s->seq,
+        .ack = s->ack,
+        .len = s->payload_len,
+        .window = s->window,
+        .flags = s->flags,
+        .dsack = tcpwm__wsan_is_dsack(s) ? 1u : 0u,
+    };
+    tcpwm__wsan_observe_in(p, c, dir, &in, r);
+}
+
+void tcpwm__wsan_observe_in(tcpwm__wsan_pool *pool, tcpwm__wsan *c, unsigned dir,
+                            const tcpwm__wsan_in *s, tcpwm__wsan_result *r)
 {
     const unsigned d = dir & 1u, o = d ^ 1u;
     const uint8_t fl = s->flags;
     const bool synfin = (fl & (TCPWM_SYN | TCPWM_FIN)) != 0;
     const bool ctl = (fl & (TCPWM_SYN | TCPWM_FIN | TCPWM_RST)) != 0;
-    const uint32_t len = s->payload_len, seq = s->seq, ack = s->ack;
+    const uint32_t len = s->len, seq = s->seq, ack = s->ack;
     const uint16_t win = s->window;
     const int64_t now_ns = s->ts_ns;
     const uint32_t now = to_us(now_ns);
@@ -331,7 +355,7 @@ void tcpwm__wsan_observe(tcpwm__wsan_pool *pool, tcpwm__wsan *c, unsigned dir,
 
     r->dup_ack = false;
     r->reordered = false;
-    r->dsack = is_dsack(s);
+    r->dsack = s->dsack != 0;
     r->rtt_untracked = false;
     r->retx = TCPWM_RETX_NONE;
     r->ack_rtt_ns = -1;

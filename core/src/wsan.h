@@ -7,13 +7,13 @@
  * words and with their sources, are in wsan.c and
  * docs/semantics.md section 7.
  *
- * Memory. One tcpwm__wsan per connection (both directions), exactly 60
+ * Memory. One tcpwm__wsan per connection (both directions), exactly 56
  * bytes, zeroed when the connection starts (also when a SYN reuses the
  * ports: Wireshark then starts a new stream). The data segments still
  * waiting for an ACK (for the ACK RTT) live outside it, in one
  * tcpwm__wsan_pool shared by all connections: a list of cache-line blocks
- * per direction whose tail and length the connection state holds (no
- * lookup on the packet path), with a cap per direction and a global cap. A segment that finds
+ * per direction whose tail the connection state holds (no lookup on the
+ * packet path), with a cap per direction and a global cap. A segment that finds
  * either cap reached is not remembered and r->rtt_untracked says so
  * (tcp_monitor_rtt_segments_untracked_total): only then can an ACK miss
  * a sample that tshark shows.
@@ -74,19 +74,18 @@ typedef struct tcpwm__wsan {
     uint16_t other_age;  /* how long before last_us the other side sent its latest
                             segment, us, saturating at 65535 (only < 20 ms matters) */
     uint8_t hflags[2];   /* TCPWM__WS_* */
-    uint32_t tail[2];    /* side's newest outstanding segment in the pool (if nout; else a
-                            block of it that was, or 0: harmless to prefetch) */
-    uint16_t nout[2];    /* side's outstanding segments in the pool */
+    uint32_t tail[2];    /* the pool block of side's newest outstanding segment, plus one;
+                            0: none (the block holds the count, wsan.c) */
 } tcpwm__wsan;
 
-#define TCPWM__WSAN_BYTES 60
-_Static_assert(sizeof(tcpwm__wsan) == TCPWM__WSAN_BYTES, "tcpwm__wsan is 60 bytes per connection");
+#define TCPWM__WSAN_BYTES 56
+_Static_assert(sizeof(tcpwm__wsan) == TCPWM__WSAN_BYTES, "tcpwm__wsan is 56 bytes per connection");
 
 /* The shared pool of outstanding segments: blocks of one cache line, each
  * holding up to four segments of one direction (wsan.c). */
 typedef struct tcpwm__wsan_pool {
     tcpwm__pool records;   /* the blocks */
-    uint32_t max_per_side; /* at most 65535 (tcpwm__wsan.nout) */
+    uint32_t max_per_side; /* at most 65535 (a block's total) */
     uint32_t in_use;       /* blocks taken */
 } tcpwm__wsan_pool;
 
@@ -112,16 +111,39 @@ typedef struct tcpwm__wsan_result {
     int64_t handshake_rtt_ns; /* tcp.analysis.initial_rtt, on the ACK that completes it; or -1 */
 } tcpwm__wsan_result;
 
-/* Analyzes segment s, sent by side `dir` (0 or 1, the caller's numbering,
- * fixed for the connection) at its capture time s->ts_ns, and fills *r.
- * Every TCP segment of the connection goes through here, RST included, in
- * capture order. */
+/* What the rules read of a segment: its TCP header's numbers and flags,
+ * its payload length, whether its SACK option is a D-SACK
+ * (tcpwm__wsan_is_dsack) and its capture time. 32 bytes: the monitor
+ * hands this, not the segment, to an analysis on another thread
+ * (analyzer.h). */
+typedef struct tcpwm__wsan_in {
+    int64_t ts_ns;
+    uint32_t seq, ack, len;
+    uint16_t window; /* raw, unscaled */
+    uint8_t flags;   /* TCPWM_SYN, ... */
+    uint8_t dsack;   /* 1: the SACK option reports a duplicate */
+} tcpwm__wsan_in;
+
+/* Rule 5, D-SACK, read from the segment's SACK option. */
+bool tcpwm__wsan_is_dsack(const tcpwm_segment *s);
+
+/* Analyzes segment `in`, sent by side `dir` (0 or 1, the caller's
+ * numbering, fixed for the connection) at its capture time in->ts_ns, and
+ * fills *r. Every TCP segment of the connection goes through here, RST
+ * included, in capture order. */
+void tcpwm__wsan_observe_in(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
+                            const tcpwm__wsan_in *in, tcpwm__wsan_result *r);
+
+/* The same, reading segment s (at s->ts_ns). */
 void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
                          const tcpwm_segment *s, tcpwm__wsan_result *r);
 
 /* Starts fetching the pool records the connection's next segment will
  * read (the tails of both lists); changes nothing. */
 void tcpwm__wsan_prefetch(const tcpwm__wsan_pool *p, const tcpwm__wsan *c);
+
+/* Side's outstanding segments in the pool (for tests). */
+uint32_t tcpwm__wsan_outstanding(const tcpwm__wsan_pool *p, const tcpwm__wsan *c, unsigned side);
 
 /* Gives the connection's records back to the pool and zeroes *c. Call it
  * when the connection ends, is evicted or restarts (port reuse). */
