@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "pool.h"
-#include "wsan.h"
 #include "tcpwm/monitor.h"
 
 /* Direction-independent flow key. Side 0 holds the lower (address, port)
@@ -52,45 +51,37 @@ typedef struct tcpwm__fstats {
     uint32_t missing, duplicate, out_of_order, capture_gap;
     uint32_t window_shrink, right_edge_retreat, zero_window;
     uint32_t min_window; /* smallest scaled window seen; TCPWM__NO_WINDOW before one */
-    uint32_t retx[3];    /* retransmissions by kind, indexed by tcpwm_retx_kind - 1 */
-    uint32_t bytes_lo;   /* payload bytes, 48 bits: bytes_lo + tcpwm__flow.bytes_hi << 32 */
 } tcpwm__fstats;
 
 /* Scaled windows are at most 65535 << 14, so this is never one. */
 #define TCPWM__NO_WINDOW UINT32_MAX
 
 /* The first 64 bytes hold what the lookup and the expiry check read for
- * every packet; the LRU links live beside the records (table.h). Records
- * are aligned to 8 bytes, not to cache lines: with Wireshark's analysis
- * state (60 bytes) a 64-byte alignment would round the record to 256
- * bytes, past the budget of 256 per flow with the table's index (issue
- * 10). The pool's chunks start on a cache line, so a record may straddle
- * one more line than that. */
+ * every packet; the LRU links live beside the records (table.h), and
+ * Wireshark's analysis keeps its own state per flow (analyzer.h), indexed
+ * like the records. Records are aligned to 8 bytes, not to cache lines:
+ * a 64-byte alignment would round the record to 192 bytes, past the
+ * budget of 256 per flow with the rest (issue 10). The pool's chunks
+ * start on a cache line, so a record may straddle one more line than
+ * that. */
 typedef struct tcpwm__flow {
     _Alignas(8) tcpwm__key key;
     uint32_t first_s;        /* capture time of the first packet, whole seconds (to 2106) */
     int64_t last_ns;         /* capture time of the latest packet */
     tcpwm__half half[2];     /* [0]: the initiator's side, [1]: the responder's */
     tcpwm__fstats stats;
-    uint16_t bytes_hi;       /* the payload bytes' top 16 bits */
-    uint16_t rtt_max;        /* ACK RTT codes (rttcode.h), 0: no sample yet */
-    uint16_t rtt_median;     /* the median estimate's code */
     unsigned init_side : 1;  /* key side (0/1) of the initiator */
     unsigned closed : 1;     /* RST seen, or FIN from both sides */
     unsigned global : 1;     /* both addresses global unicast (the key decides) */
-    unsigned rtt_n : 5;      /* ACK RTT samples so far, saturating at 31 (rttcode.h) */
     uint8_t service;         /* per-service metrics block (semantics 8); 0 without */
-    tcpwm__wsan wsan;        /* Wireshark's analysis (wsan.h), read after the rest */
 } tcpwm__flow;
 
-/* 240 bytes with the LRU links (checked in table.h): with the index (at
- * most 14.2 bytes a flow, 8.4 at the default cap, table.h) and the RTT
- * pool's share (monitor.h, 2 bytes a flow at the cap, 4 at half of it) a
- * flow costs at most 256
- * (bench/flow_memory, and the RSS of bench/run.sh with half a million
- * flows). The per-packet fields end within the first line. */
+/* 240 bytes with the LRU links and the analysis' state (checked in
+ * table.h): with the index (at most 14.2 bytes a flow, 8.4 at the default
+ * cap, table.h) and the RTT pool's share (monitor.h, 2 bytes a flow at
+ * the cap, 4 at half of it) a flow costs at most 256 (bench/flow_memory,
+ * and the RSS of bench/run.sh with half a million flows). The per-packet
+ * fields end within the first line. */
 _Static_assert(offsetof(tcpwm__flow, last_ns) + 8 <= 64, "the per-packet fields share a line");
-_Static_assert(offsetof(tcpwm__flow, service) + 1 <= offsetof(tcpwm__flow, wsan),
-               "the flags and the service byte sit before the analysis state");
 
 #endif

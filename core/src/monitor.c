@@ -5,13 +5,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h> /* job_put() */
+#endif
 
+#include "analyzer.h"
 #include "ctxtab.h"
 #include "decode_int.h"
 #include "flow.h"
 #include "holes.h"
 #include "reasm.h"
-#include "rttcode.h"
 #include "table.h"
 #include "tcp.h"
 #include "tcpwm/err.h"
@@ -19,13 +22,22 @@
 
 #define LRU_TICK_SHIFT 30
 
+/* bench/analysis_cost.sh's other build compiles Wireshark's analysis out:
+ * no jobs, no analysis state touched (per-flow bytes, retransmissions
+ * and RTTs then stay 0), no deferring. */
+#if defined(TCPWM_BENCH_NO_ANALYSIS)
+#define ANALYSIS_ON 0
+#else
+#define ANALYSIS_ON 1
+#endif
+
 struct tcpwm_monitor {
     tcpwm_config cfg;
     tcpwm__table table;
     tcpwm__hole_pool holes;
     tcpwm__ctxtab ctx; /* encapsulation contexts of the flows in the table */
     tcpwm__reasm reasm; /* fragmented datagrams in progress */
-    tcpwm__wsan_pool wsan; /* outstanding data segments, for the ACK RTT */
+    tcpwm__analyzer *an; /* Wireshark's analysis: its state and its metrics */
     tcpwm__analysis analysis;
     tcpwm_metrics metrics;
     int64_t now_ns;  /* latest capture time seen: the clock never goes back */
@@ -47,7 +59,28 @@ struct tcpwm_monitor {
     uint32_t n_services;
     uint16_t services[TCPWM_MAX_SERVICE_PORTS];
     tcpwm_metrics *blocks;
+    /* Deferred analysis (monitor.h): the batch being filled, NULL when
+     * the analysis runs here, and where full batches go. */
+    tcpwm_batch *batch;
+    tcpwm_handoff_fn hand;
+    void *hand_ctx;
 };
+
+/* A flow's record, its links and its analysis state within the 240 bytes
+ * of flow.h's budget. */
+_Static_assert(sizeof(tcpwm__flow) + sizeof(tcpwm__links) + sizeof(tcpwm__anflow) <= 240,
+               "a flow's record, links and analysis state fit the per-flow budget");
+
+/* A batch: jobs and the views of flows that ended (for the end
+ * callback). Handed over when either is full. */
+#define BATCH_JOBS 16384u
+#define BATCH_VIEWS 256u
+struct tcpwm_batch {
+    uint32_t njobs, nviews;
+    _Alignas(64) tcpwm__job job[BATCH_JOBS];
+    tcpwm_flow_view view[BATCH_VIEWS];
+};
+_Static_assert(BATCH_VIEWS <= UINT16_MAX + 1u, "tcpwm__job.view indexes the views");
 
 static const char *const verdict_labels[] = {
 #define TCPWM__VD_LABEL(name, label) label,
@@ -185,13 +218,21 @@ int tcpwm_monitor_new(const tcpwm_config *cfg, tcpwm_monitor **out)
         return err;
     }
     uint32_t rtt_max = cfg->max_rtt_blocks ? cfg->max_rtt_blocks : TCPWM_DEFAULT_MAX_RTT_BLOCKS;
-    tcpwm__wsan_pool_init(&m->wsan, rtt_max, TCPWM_RTT_SEGMENTS_PER_SIDE);
+    m->an = tcpwm__analyzer_new(cfg->max_flows, m->n_services + 1u, rtt_max);
+    if (m->an == NULL) {
+        err = TCPWM_ENOMEM;
+        tcpwm__reasm_destroy(&m->reasm);
+        tcpwm__table_destroy(&m->table);
+        if (m->blocks != &m->metrics)
+            free(m->blocks);
+        free(m);
+        return err;
+    }
     tcpwm__holes_init(&m->holes, cfg->max_holes_total);
     tcpwm__ctxtab_init(&m->ctx, cfg->hash_seed);
     m->analysis.holes = &m->holes;
     m->analysis.metrics = &m->metrics;
     m->analysis.fm = &m->metrics;
-    m->analysis.wsan_pool = &m->wsan;
     m->analysis.max_holes = cfg->max_holes;
     m->expiry_due = INT64_MAX;
     *out = m;
@@ -206,7 +247,7 @@ void tcpwm_monitor_free(tcpwm_monitor *m)
     tcpwm__holes_destroy(&m->holes);
     tcpwm__ctxtab_destroy(&m->ctx);
     tcpwm__reasm_destroy(&m->reasm);
-    tcpwm__wsan_pool_destroy(&m->wsan);
+    tcpwm__analyzer_free(m->an);
     if (m->blocks != &m->metrics)
         free(m->blocks);
     free(m);
@@ -218,8 +259,18 @@ void tcpwm_monitor_on_flow_end(tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx
     m->end_ctx = ctx;
 }
 
+/* The analysis' metrics into the monitor's blocks, unless it runs on
+ * another thread now (monitor.h). m->blocks and analysis.metrics are the
+ * monitor's own non-const pointers. */
+static void publish_analysis(const tcpwm_monitor *m)
+{
+    if (m->batch == NULL)
+        tcpwm__analyzer_publish(m->an, m->blocks, m->analysis.metrics);
+}
+
 const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m)
 {
+    publish_analysis(m);
     if (m->n_services != 0) {
         /* The per-flow totals are the blocks' sum: summed here, when
          * asked, rather than counted twice per packet. analysis.metrics is
@@ -240,6 +291,7 @@ size_t tcpwm_monitor_service_ports(const tcpwm_monitor *m, const uint16_t **port
 
 const tcpwm_metrics *tcpwm_monitor_service_metrics(const tcpwm_monitor *m)
 {
+    publish_analysis(m);
     return m->n_services ? m->blocks : NULL;
 }
 
@@ -248,12 +300,13 @@ size_t tcpwm_monitor_memory(const tcpwm_monitor *m)
     size_t blocks = m->n_services ? (m->n_services + 1u) * sizeof(tcpwm_metrics) : 0;
     return sizeof(*m) + blocks + tcpwm__table_memory(&m->table) + tcpwm__holes_memory(&m->holes) +
            tcpwm__ctxtab_memory(&m->ctx) + tcpwm__reasm_memory(&m->reasm) +
-           tcpwm__wsan_pool_memory(&m->wsan);
+           tcpwm__analyzer_memory(m->an);
 }
 
-/* The front ends' picture of a flow, endpoint 0 being the initiator. */
-static void make_view(const tcpwm_monitor *m, const tcpwm__flow *f, tcpwm_flow_view *v)
+/* The front ends' picture of flow i, endpoint 0 being the initiator. */
+static void make_view(const tcpwm_monitor *m, uint32_t i, tcpwm_flow_view *v)
 {
+    const tcpwm__flow *f = tcpwm__table_at(&m->table, i);
     const tcpwm__ctxtab *ctx = &m->ctx;
     for (unsigned k = 0; k < 2; k++) /* half[0] is endpoint 0's, the initiator's */
         v->window[k] = (f->half[k].flags & TCPWM__H_WIN) ? (int64_t)f->half[k].win : -1;
@@ -296,20 +349,97 @@ static void make_view(const tcpwm_monitor *m, const tcpwm__flow *f, tcpwm_flow_v
     vs->zero_window = fs->zero_window;
     vs->has_window = fs->min_window != TCPWM__NO_WINDOW;
     vs->min_window = vs->has_window ? fs->min_window : 0;
-    vs->bytes = (uint64_t)f->bytes_hi << 32 | fs->bytes_lo;
-    vs->retx_fast = fs->retx[TCPWM_RETX_FAST - 1];
-    vs->retx_spurious = fs->retx[TCPWM_RETX_SPURIOUS - 1];
-    vs->retx_other = fs->retx[TCPWM_RETX_OTHER - 1];
-    vs->ack_rtt_max_ns = f->rtt_max ? tcpwm__rtt_decode(f->rtt_max) : -1;
-    vs->ack_rtt_median_ns = f->rtt_max ? tcpwm__rtt_decode(f->rtt_median) : -1;
+    if (m->batch == NULL) {
+        tcpwm__analyzer_stats(m->an, i, vs);
+    } else { /* on another thread now (monitor.h) */
+        vs->bytes = 0;
+        vs->retx_fast = vs->retx_spurious = vs->retx_other = 0;
+        vs->ack_rtt_max_ns = vs->ack_rtt_median_ns = -1;
+    }
 }
 
-static void report_end(tcpwm_monitor *m, const tcpwm__flow *f)
+/* The batch being filled is full: hand it over. */
+static void hand_over(tcpwm_monitor *m)
 {
+#if defined(__x86_64__) && defined(__SSE2__)
+    _mm_sfence(); /* the jobs' non-temporal stores before the batch leaves */
+#endif
+    m->batch = m->hand(m->hand_ctx, m->batch);
+    m->batch->njobs = m->batch->nviews = 0;
+}
+
+static tcpwm__job *next_job(tcpwm_monitor *m)
+{
+    if (m->batch->njobs == BATCH_JOBS)
+        hand_over(m);
+    return &m->batch->job[m->batch->njobs++];
+}
+
+/* Segment s's job into a batch. The batch goes to another core and this
+ * core writes one every packet: on x86-64 the job is two non-temporal
+ * 16-byte stores of words made in registers, so the stream bypasses this
+ * core's caches instead of pushing out the flow records fetched ahead for
+ * the next packets (and is not first built in memory and read back,
+ * which stalled on the store-to-load forwarding of its small fields). */
+static inline void job_put(tcpwm__job *to, const tcpwm_segment *s, uint8_t dsack, uint32_t slot,
+                           uint8_t kind, uint8_t service)
+{
+#if defined(__x86_64__) && defined(__SSE2__)
+    __m128i *w = (__m128i *)(void *)to;
+    _mm_stream_si128(w, _mm_set_epi64x((long long)((uint64_t)s->seq | (uint64_t)s->ack << 32),
+                                       s->ts_ns));
+    _mm_stream_si128(w + 1, _mm_set_epi64x((long long)((uint64_t)slot | (uint64_t)kind << 32 |
+                                                       (uint64_t)service << 40),
+                                           (long long)((uint64_t)s->payload_len |
+                                                       (uint64_t)s->window << 32 |
+                                                       (uint64_t)s->flags << 48 |
+                                                       (uint64_t)dsack << 56)));
+#else
+    to->in.ts_ns = s->ts_ns;
+    to->in.seq = s->seq;
+    to->in.ack = s->ack;
+    to->in.len = s->payload_len;
+    to->in.window = s->window;
+    to->in.flags = s->flags;
+    to->in.dsack = dsack;
+    to->slot = slot;
+    to->kind = kind;
+    to->service = service;
+    to->view = 0;
+#endif
+}
+/* job_put()'s four words: the job's layout on a little-endian machine. */
+_Static_assert(offsetof(tcpwm__job, in.ts_ns) == 0 && offsetof(tcpwm__job, in.seq) == 8 &&
+                   offsetof(tcpwm__job, in.ack) == 12 && offsetof(tcpwm__job, in.len) == 16 &&
+                   offsetof(tcpwm__job, in.window) == 20 && offsetof(tcpwm__job, in.flags) == 22 &&
+                   offsetof(tcpwm__job, in.dsack) == 23 && offsetof(tcpwm__job, slot) == 24 &&
+                   offsetof(tcpwm__job, kind) == 28 && offsetof(tcpwm__job, service) == 29 &&
+                   offsetof(tcpwm__job, view) == 30,
+               "job_put() writes the job as four words");
+
+/* Flow i leaves the table: the end callback sees it, and its analysis
+ * state goes (now, or as a job in its turn). */
+static void flow_leaves(tcpwm_monitor *m, uint32_t i)
+{
+    if (m->batch == NULL) {
+        if (m->end_cb) {
+            tcpwm_flow_view v;
+            make_view(m, i, &v);
+            m->end_cb(m->end_ctx, &v);
+        }
+        if (ANALYSIS_ON)
+            tcpwm__analyzer_forget(m->an, i);
+        return;
+    }
+    if (m->end_cb && m->batch->nviews == BATCH_VIEWS)
+        hand_over(m);
+    tcpwm__job *j = next_job(m);
+    j->slot = i;
+    j->kind = TCPWM__JOB_END;
     if (m->end_cb) {
-        tcpwm_flow_view v;
-        make_view(m, f, &v);
-        m->end_cb(m->end_ctx, &v);
+        j->kind |= TCPWM__JOB_VIEW;
+        j->view = (uint16_t)m->batch->nviews;
+        make_view(m, i, &m->batch->view[m->batch->nviews++]);
     }
 }
 
@@ -327,14 +457,13 @@ static void leaving_place(tcpwm_monitor *m, uint32_t i)
 static void drop_flow(tcpwm_monitor *m, uint32_t i, int why)
 {
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
-    report_end(m, f);
+    flow_leaves(m, i);
     if (!f->closed)
         m->metrics.active_connections--;
     if (why >= 0)
         m->metrics.evicted[why]++;
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
-    tcpwm__wsan_forget(&m->wsan, &f->wsan);
     leaving_place(m, i);
     uint16_t encap = f->key.encap;
     tcpwm__table_remove(&m->table, i);
@@ -482,15 +611,14 @@ static uint32_t restart_flow(tcpwm_monitor *m, uint32_t i, uint8_t side, const t
                              tcpwm_result *res)
 {
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
-    report_end(m, f);
+    /* Wireshark starts a new stream here: its analysis starts afresh. */
+    flow_leaves(m, i);
     if (!f->closed) {
         m->blocks[f->service].conn_closed++;
         m->metrics.active_connections--;
     }
     tcpwm__holes_clear(&m->holes, &f->half[0]);
     tcpwm__holes_clear(&m->holes, &f->half[1]);
-    /* Wireshark starts a new stream here: its analysis starts afresh. */
-    tcpwm__wsan_forget(&m->wsan, &f->wsan);
     tcpwm__key k = f->key;
     leaving_place(m, i);
     tcpwm__table_remove(&m->table, i);
@@ -689,6 +817,39 @@ static void result_clear(tcpwm_result *r)
 _Static_assert(sizeof(void *) != 8 || sizeof(tcpwm_result) == 88,
                "result_clear() clears every field of tcpwm_result");
 
+/* Wireshark's analysis (docs/semantics.md 7) of segment s of flow i, at
+ * the segment's own capture time: its rules compare capture times as
+ * Wireshark does, not the monitor's clock, which never goes back. Here,
+ * or as a job on the other thread (monitor.h). */
+static void analyze_wireshark(tcpwm_monitor *m, uint32_t i, const tcpwm__flow *f, unsigned dir,
+                              const tcpwm_segment *s, tcpwm_result *res)
+{
+    if (!ANALYSIS_ON) {
+        res->ack_rtt_ns = res->handshake_rtt_ns = -1;
+        return;
+    }
+    const uint8_t dsack = tcpwm__wsan_is_dsack(s) ? 1u : 0u;
+    const uint8_t kind = (uint8_t)(dir & TCPWM__JOB_DIR);
+    if (m->batch != NULL) {
+        job_put(next_job(m), s, dsack, i, kind, f->service);
+        res->ack_rtt_ns = res->handshake_rtt_ns = -1;
+        return;
+    }
+    tcpwm__job j = {
+        .in = {.ts_ns = s->ts_ns,
+               .seq = s->seq,
+               .ack = s->ack,
+               .len = s->payload_len,
+               .window = s->window,
+               .flags = s->flags,
+               .dsack = dsack},
+        .slot = i,
+        .kind = kind,
+        .service = f->service,
+    };
+    tcpwm__analyzer_segment(m->an, &j, res);
+}
+
 /* Everything after the key: scope, the flow's life cycle, the analysis. */
 static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpwm__key *key,
                             uint8_t side, uint32_t hash, tcpwm_result *res)
@@ -720,6 +881,10 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     if (i == TCPWM__NIL) {
         make_room(m);
         i = tcpwm__table_insert(&m->table, key);
+        if (i != TCPWM__NIL && !tcpwm__analyzer_reserve(m->an, i)) {
+            tcpwm__table_remove(&m->table, i);
+            i = TCPWM__NIL;
+        }
         if (i == TCPWM__NIL)
             return; /* out of memory: the packet is counted, not analyzed */
         tcpwm__ctxtab_ref(&m->ctx, key->encap);
@@ -728,6 +893,8 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
         i = restart_flow(m, i, side, s, res);
     }
     tcpwm__flow *f = tcpwm__table_at(&m->table, i);
+    if (ANALYSIS_ON && m->batch == NULL) /* what analyze_wireshark() reads, meanwhile */
+        tcpwm__analyzer_prefetch_slot(m->an, i);
     /* Moving a flow to the head of its LRU list writes two other flows'
      * records, a cache miss each; doing it once per tick (2^30 ns, about
      * a second) of capture time instead of once per packet keeps the
@@ -739,24 +906,20 @@ static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpw
     }
     f->last_ns = m->now_ns;
     f->stats.packets++;
-    /* 48 bits of payload bytes (flow.h): 256 TiB a flow before they wrap. */
-    uint32_t lo = f->stats.bytes_lo + s->payload_len;
-    if (lo < s->payload_len)
-        f->bytes_hi++;
-    f->stats.bytes_lo = lo;
 
     unsigned dir = side ^ f->init_side;
     res->analyzed = true;
     res->dir = (uint8_t)dir;
     m->analysis.fm = &m->blocks[f->service];
     tcpwm__tcp_analyze(&m->analysis, f, dir, s, m->now_ns, res);
+    analyze_wireshark(m, i, f, dir, s, res);
 
     if (!f->closed && ((s->flags & TCPWM_RST) ||
                        ((f->half[0].flags & TCPWM__H_FIN) && (f->half[1].flags & TCPWM__H_FIN))))
         close_flow(m, i, res);
 
     if (want_view) {
-        make_view(m, f, &m->view);
+        make_view(m, i, &m->view);
         res->flow = &m->view;
     }
 }
@@ -786,9 +949,8 @@ void tcpwm_monitor_frame(tcpwm_monitor *m, const uint8_t *frame, size_t caplen, 
 static void visit_list(const tcpwm_monitor *m, uint32_t i, tcpwm_flow_end_cb cb, void *ctx)
 {
     while (i != TCPWM__NIL) {
-        const tcpwm__flow *f = tcpwm__table_at(&m->table, i);
         tcpwm_flow_view v;
-        make_view(m, f, &v);
+        make_view(m, i, &v);
         cb(ctx, &v);
         i = tcpwm__table_newer(&m->table, i);
     }
@@ -798,4 +960,68 @@ void tcpwm_monitor_foreach_flow(const tcpwm_monitor *m, tcpwm_flow_end_cb cb, vo
 {
     visit_list(m, m->table.closed.tail, cb, ctx);
     visit_list(m, m->table.open.tail, cb, ctx);
+}
+
+/* ---- Deferred analysis (monitor.h) ------------------------------------- */
+
+tcpwm_batch *tcpwm_batch_new(void)
+{
+    tcpwm_batch *b = aligned_alloc(64, sizeof *b); /* a multiple of 64 (_Alignas) */
+    if (b != NULL)
+        b->njobs = b->nviews = 0;
+    return b;
+}
+
+void tcpwm_batch_free(tcpwm_batch *b) { free(b); }
+
+bool tcpwm_monitor_defer_analysis(tcpwm_monitor *m, tcpwm_handoff_fn hand, void *ctx,
+                                  tcpwm_batch *empty)
+{
+    if (!ANALYSIS_ON)
+        return false;
+    publish_analysis(m); /* what the metrics show meanwhile */
+    m->hand = hand;
+    m->hand_ctx = ctx;
+    m->batch = empty;
+    m->batch->njobs = m->batch->nviews = 0;
+    return true;
+}
+
+tcpwm_batch *tcpwm_monitor_undefer_analysis(tcpwm_monitor *m)
+{
+    tcpwm_batch *b = m->batch;
+    m->batch = NULL;
+    m->hand = NULL;
+    m->hand_ctx = NULL;
+    return b;
+}
+
+/* Jobs are run in order; the state of the flow a job names is fetched
+ * this many jobs ahead, and the pool records it leads to half as many. */
+#define JOB_AHEAD 8u
+
+void tcpwm_monitor_run_batch(tcpwm_monitor *m, tcpwm_batch *b)
+{
+    tcpwm__analyzer *an = m->an;
+    const uint32_t n = b->njobs;
+    for (uint32_t k = 0; k < n && k < JOB_AHEAD; k++)
+        tcpwm__analyzer_prefetch_slot(an, b->job[k].slot);
+    for (uint32_t k = 0; k < n; k++) {
+        if (k + JOB_AHEAD < n)
+            tcpwm__analyzer_prefetch_slot(an, b->job[k + JOB_AHEAD].slot);
+        if (k + JOB_AHEAD / 2 < n)
+            tcpwm__analyzer_prefetch_pool(an, b->job[k + JOB_AHEAD / 2].slot);
+        const tcpwm__job *j = &b->job[k];
+        if (!(j->kind & TCPWM__JOB_END)) {
+            tcpwm__analyzer_segment(an, j, NULL);
+            continue;
+        }
+        if (j->kind & TCPWM__JOB_VIEW) {
+            tcpwm_flow_view *v = &b->view[j->view];
+            tcpwm__analyzer_stats(an, j->slot, &v->stats);
+            m->end_cb(m->end_ctx, v);
+        }
+        tcpwm__analyzer_forget(an, j->slot);
+    }
+    b->njobs = b->nviews = 0;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "tcp.h"
 
-#include "rttcode.h"
 #include "seq.h"
 
 /* RFC 7323 section 2.3: a shift above 14 is treated as 14. */
@@ -206,58 +205,6 @@ static void analyze_window(const tcpwm__analysis *a, tcpwm__flow *f, unsigned di
     a->metrics->current_window = win;
 }
 
-/* The flow's ACK RTT figures (rttcode.h): largest, median estimate. */
-static void observe_flow_rtt(tcpwm__flow *f, int64_t ns)
-{
-    uint16_t code = tcpwm__rtt_encode(ns);
-    f->rtt_max = code > f->rtt_max ? code : f->rtt_max;
-    if (f->rtt_n == 0)
-        f->rtt_median = code;
-    else
-        f->rtt_median = tcpwm__rtt_median_step(f->rtt_median, f->rtt_n, code);
-    if (f->rtt_n < TCPWM__RTT_N_MAX)
-        f->rtt_n = (f->rtt_n + 1u) & TCPWM__RTT_N_MAX;
-}
-
-/* Wireshark's analysis (docs/semantics.md 7), at the segment's own
- * capture time: its rules compare capture times as Wireshark does, not
- * the monitor's clock, which never goes back. */
-static void analyze_wireshark(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, tcpwm_result *res)
-{
-#if defined(TCPWM_BENCH_NO_ANALYSIS) /* bench/analysis_cost.sh's other build */
-    (void)a, (void)f, (void)dir, (void)s, (void)observe_flow_rtt;
-    res->ack_rtt_ns = res->handshake_rtt_ns = -1;
-#else
-    tcpwm__wsan_result wr;
-    tcpwm__wsan_observe(a->wsan_pool, &f->wsan, dir, s, &wr);
-    tcpwm_metrics *m = a->fm;
-    res->dup_ack = wr.dup_ack;
-    res->reordered = wr.reordered;
-    res->dsack = wr.dsack;
-    res->retx = wr.retx;
-    res->ack_rtt_ns = wr.ack_rtt_ns;
-    res->handshake_rtt_ns = wr.handshake_rtt_ns;
-    if (wr.dup_ack)
-        m->dup_ack++;
-    if (wr.reordered)
-        m->reordered++;
-    if (wr.dsack)
-        m->dsack++;
-    if (wr.rtt_untracked)
-        a->metrics->rtt_untracked++; /* the pool's cap: process-wide */
-    if (wr.retx != TCPWM_RETX_NONE) {
-        m->retransmissions[wr.retx - 1]++;
-        f->stats.retx[wr.retx - 1]++;
-    }
-    if (wr.ack_rtt_ns >= 0) {
-        tcpwm_hist_rtt_observe(&m->ack_rtt, wr.ack_rtt_ns);
-        observe_flow_rtt(f, wr.ack_rtt_ns);
-    }
-    if (wr.handshake_rtt_ns >= 0)
-        tcpwm_hist_rtt_observe(&m->handshake_rtt, wr.handshake_rtt_ns);
-#endif
-}
-
 void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, const tcpwm_segment *s, int64_t now_ns, tcpwm_result *res)
 {
     tcpwm__half *h = &f->half[dir];
@@ -280,11 +227,6 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, 
             h->wscale = WSCALE_UNSEEN;
         }
     }
-    /* Wireshark's analysis keeps its own state (wsan.h): it runs last, so
-     * that the pool records it needs arrive while the rest is analyzed. */
-#if !defined(TCPWM_BENCH_NO_ANALYSIS)
-    tcpwm__wsan_prefetch(a->wsan_pool, &f->wsan);
-#endif
     if (fl & TCPWM_RST)
         res->verdict = TCPWM_V_RST;
     else
@@ -301,5 +243,4 @@ void tcpwm__tcp_analyze(const tcpwm__analysis *a, tcpwm__flow *f, unsigned dir, 
         if (fl & TCPWM_FIN)
             h->flags |= TCPWM__H_FIN;
     }
-    analyze_wireshark(a, f, dir, s, res);
 }

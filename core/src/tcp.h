@@ -10,7 +10,6 @@
 
 #include "flow.h"
 #include "holes.h"
-#include "wsan.h"
 #include "tcpwm/metrics.h"
 #include "tcpwm/monitor.h"
 #include "tcpwm/segment.h"
@@ -21,7 +20,6 @@ typedef struct tcpwm__analysis {
     /* Where this packet's per-flow fields count (tcpwm/metrics.h): the
      * flow's service block, or `metrics` itself without service ports. */
     tcpwm_metrics *fm;
-    tcpwm__wsan_pool *wsan_pool; /* outstanding segments for the ACK RTT */
     uint32_t max_holes; /* per side */
 } tcpwm__analysis;
 

@@ -147,9 +147,10 @@ static uint32_t check_list(const tcpwm_monitor *m, const tcpwm__list *l, bool cl
         FUZZ_CHECK(f->stats.packets >= 1);
         FUZZ_CHECK((int64_t)f->first_s * 1000000000 <= (f->last_ns > 0 ? f->last_ns : 0));
         /* ACK RTT figures: none, or a median estimate within the samples. */
-        FUZZ_CHECK((f->rtt_max == 0) == (f->rtt_n == 0));
-        FUZZ_CHECK((f->rtt_max == 0) == (f->rtt_median == 0));
-        FUZZ_CHECK(f->rtt_median <= f->rtt_max);
+        const tcpwm__anflow *af = tcpwm__analyzer_at(m->an, i);
+        FUZZ_CHECK((af->rtt_max == 0) == (af->rtt_n == 0));
+        FUZZ_CHECK((af->rtt_max == 0) == (af->rtt_median == 0));
+        FUZZ_CHECK(af->rtt_median <= af->rtt_max);
         FUZZ_CHECK(f->last_ns <= m->now_ns);
         FUZZ_CHECK(FUZZ_TICK(f->last_ns) <= FUZZ_TICK(newer)); /* the tail expires first */
         /* Expiry ran at this packet's time: nothing left is overdue. */
@@ -218,6 +219,12 @@ static uint32_t check_state(const tcpwm_monitor *m, bool check_age)
 
     /* Every record is in use or on its pool's free list, never both: none
      * leaks, and the hole pool never exceeds max_holes_total. */
+    /* A record not in use has its analysis state back at zero (analyzer.h:
+     * a flow starts from zero). */
+    static const tcpwm__anflow zero_state;
+    for (uint32_t i = 0; i < t->flows.made; i++)
+        if (!mk.flow[i])
+            FUZZ_CHECK(memcmp(tcpwm__analyzer_at(m->an, i), &zero_state, sizeof zero_state) == 0);
     check_pool(&t->flows, mk.flow, t->count);
     check_pool(&m->holes.records, mk.hole, holes);
     FUZZ_CHECK(m->holes.records.limit == m->cfg.max_holes_total);
@@ -642,6 +649,7 @@ static void feed(fuzz_run *r, const frame_in *in)
     /* The clock never goes back. */
     if (had_now)
         FUZZ_CHECK(r->m->now_ns >= before_now);
+    mt = tcpwm_monitor_metrics(r->m); /* the analysis' families as of now */
     bool analyzed = check_frame(r, &r->prev, mt, want);
     uint32_t open = check_state(r->m, analyzed);
     FUZZ_CHECK(mt->active_connections == open);

@@ -317,6 +317,7 @@ static void test_wireshark_analysis(void)
     feed(m, 6 * MS, S2C(TCPWM_ACK, 5001, 601, 200, 0), &r);
     CHECK(r.dup_ack);
     CHECK(r.ack_rtt_ns == -1); /* nothing outstanding ends at 601 any more */
+    mt = tcpwm_monitor_metrics(m); /* the analysis' families as of this call */
     CHECK_EQ_U64(mt->dup_ack, 1);
     CHECK_EQ_U64(mt->ack_rtt.count, 3);
     CHECK(mt->ack_rtt.sum_ns == 3500 * US);
@@ -329,6 +330,7 @@ static void test_wireshark_analysis(void)
     feed(m, 11 * MS, S2C(TCPWM_SYN | TCPWM_ACK, 70000, 900001, 65535, 0), &r);
     feed(m, 13 * MS, C2S(TCPWM_ACK, 900001, 70001, 100, 0), &r);
     CHECK(r.handshake_rtt_ns == 3 * MS);
+    mt = tcpwm_monitor_metrics(m);
     CHECK_EQ_U64(mt->handshake_rtt.count, 2);
     CHECK_EQ_U64(mt->retransmissions[0] + mt->retransmissions[1] + mt->retransmissions[2], 0);
     CHECK_EQ_U64(mt->rtt_untracked, 0);
@@ -1083,6 +1085,197 @@ static void test_service_ports(void)
     tcpwm_monitor_free(m);
 }
 
+/* ---- Deferred analysis (tcpwm_monitor_defer_analysis) ------------------
+ * The same traffic through a monitor that analyzes in line and one that
+ * defers Wireshark's analysis must give the same metrics, the same flows
+ * leaving in the same order with the same figures, and the same flows at
+ * the end. Here the batches are run as they are handed over, on this
+ * thread (the replay's thread and its order: tests of the front end run
+ * them on another). */
+
+typedef struct view_list {
+    size_t n, cap;
+    tcpwm_flow_view *v;
+} view_list;
+
+/* A tcpwm_flow_end_cb: keeps a copy of every view. */
+static void on_end(void *ctx, const tcpwm_flow_view *v)
+{
+    view_list *e = ctx;
+    if (e->n == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 1024;
+        e->v = realloc(e->v, e->cap * sizeof *e->v);
+        CHECK(e->v != NULL);
+        if (!e->v)
+            exit(1);
+    }
+    e->v[e->n++] = *v;
+}
+
+static tcpwm_batch *run_now(void *ctx, tcpwm_batch *full)
+{
+    tcpwm_monitor_run_batch(ctx, full);
+    return full;
+}
+
+/* Views equal field by field (their padding is nobody's). */
+static bool same_view(const tcpwm_flow_view *a, const tcpwm_flow_view *b)
+{
+    const tcpwm_flow_stats *x = &a->stats, *y = &b->stats;
+    return a->port[0] == b->port[0] && a->port[1] == b->port[1] &&
+           memcmp(a->addr, b->addr, sizeof a->addr) == 0 && a->first_ns == b->first_ns &&
+           a->last_ns == b->last_ns && a->closed == b->closed &&
+           a->service_port == b->service_port && x->packets == y->packets &&
+           x->bytes == y->bytes && x->missing == y->missing && x->duplicate == y->duplicate &&
+           x->out_of_order == y->out_of_order && x->retx_fast == y->retx_fast &&
+           x->retx_spurious == y->retx_spurious && x->retx_other == y->retx_other &&
+           x->ack_rtt_max_ns == y->ack_rtt_max_ns &&
+           x->ack_rtt_median_ns == y->ack_rtt_median_ns && x->min_window == y->min_window;
+}
+
+/* A deterministic mix: connections that open, send data with losses,
+ * retransmissions (some after duplicate ACKs), reordering and D-SACKs,
+ * close, reset, go idle or reuse their ports; more of them than the table
+ * holds, so that flows are evicted too. */
+static void mixed_traffic(tcpwm_monitor *m, bool want_results)
+{
+    enum { CONNS = 2200, STEPS = 120000 };
+    static uint32_t cseq[CONNS], sseq[CONNS], sack[CONNS];
+    static bool open[CONNS];
+    memset(open, 0, sizeof open);
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    int64_t t = 1 * SEC;
+    tcpwm_result r;
+    tcpwm_result *res = want_results ? &r : NULL;
+    for (uint32_t step = 0; step < STEPS; step++) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint32_t c = (uint32_t)(rng >> 40) % CONNS;
+        unsigned dice = (unsigned)(rng >> 20) % 100;
+        uint8_t cl[4] = {10, 1, (uint8_t)(c >> 8), (uint8_t)c};
+        uint8_t sv[4] = {10, 2, 0, (uint8_t)(c % 7)};
+        uint16_t cport = (uint16_t)(20000 + c), sport = (uint16_t)(c % 3 ? 443 : 80);
+        pkt up = {cl, sv, cport, sport, TCPWM_ACK, 0, 0, 1000, 0, -1};
+        pkt down = {sv, cl, sport, cport, TCPWM_ACK, 0, 0, 1000, 0, -1};
+        t += 3 * US + (int64_t)dice * 100;
+        if (step == STEPS / 2)
+            t += 400 * SEC; /* every flow idles out */
+        tcpwm_segment s;
+        if (!open[c] || dice == 99) { /* open (again: port reuse) */
+            open[c] = true;
+            cseq[c] = 1000u * c + step;
+            sseq[c] = 500000u + 77u * c;
+            up.flags = TCPWM_SYN;
+            up.seq = cseq[c]++;
+            s = make(t, up);
+            tcpwm_monitor_segment(m, &s, res);
+            down.flags = TCPWM_SYN | TCPWM_ACK;
+            down.seq = sseq[c]++;
+            down.ack = sack[c] = cseq[c];
+            s = make(t + 300 * US, down);
+            tcpwm_monitor_segment(m, &s, res);
+            continue;
+        }
+        if (dice < 2) { /* close, or reset */
+            up.flags = dice == 0 ? TCPWM_RST : TCPWM_FIN | TCPWM_ACK;
+            up.seq = cseq[c];
+            up.ack = sseq[c];
+            s = make(t, up);
+            tcpwm_monitor_segment(m, &s, res);
+            open[c] = false;
+            continue;
+        }
+        /* Data: mostly new, some resent from the last ACK (after the
+         * duplicate ACKs below: fast; else other), some already
+         * acknowledged (spurious), some past a gap (then filled:
+         * reordering or retransmission). */
+        uint32_t len = 100 + dice * 10;
+        up.seq = dice < 8 ? sack[c] : dice < 10 ? sack[c] - len : dice < 14 ? cseq[c] + len : cseq[c];
+        up.ack = sseq[c];
+        up.len = len;
+        s = make(t, up);
+        tcpwm_monitor_segment(m, &s, res);
+        if (dice >= 10)
+            cseq[c] = up.seq + len;
+        /* The ACK: the same as before (a duplicate ACK) now and then. */
+        down.seq = sseq[c];
+        down.ack = dice % 3 == 0 ? sack[c] : cseq[c];
+        sack[c] = down.ack;
+        s = make(t + (int64_t)(dice + 1) * 20 * US, down);
+        if (dice < 5) { /* a D-SACK for a retransmission */
+            s.opt_present = TCPWM_OPT_SACK;
+            s.sack_count = 1;
+            s.sack[0][0] = down.ack - len;
+            s.sack[0][1] = down.ack;
+        }
+        tcpwm_monitor_segment(m, &s, res);
+    }
+}
+
+static void test_deferred_analysis(void)
+{
+    tcpwm_config c;
+    tcpwm_config_default(&c);
+    c.scope = TCPWM_SCOPE_ALL;
+    c.max_flows = 2000; /* fewer than the connections (2,200): evictions */
+    c.n_service_ports = 2;
+    c.service_ports[0] = 80;
+    c.service_ports[1] = 443;
+    tcpwm_monitor *in_line = NULL, *deferred = NULL;
+    CHECK(tcpwm_monitor_new(&c, &in_line) == 0);
+    CHECK(tcpwm_monitor_new(&c, &deferred) == 0);
+    tcpwm_batch *b = tcpwm_batch_new();
+    if (!in_line || !deferred || !b)
+        return;
+    view_list e1 = {0}, e2 = {0}, f1 = {0}, f2 = {0};
+    tcpwm_monitor_on_flow_end(in_line, on_end, &e1);
+    tcpwm_monitor_on_flow_end(deferred, on_end, &e2);
+    tcpwm_result r;
+    pkt syn = C2S(TCPWM_SYN, 100, 0, 65535, 0);
+    tcpwm_segment s0 = make(0, syn);
+    tcpwm_monitor_segment(in_line, &s0, &r);
+    mixed_traffic(in_line, false);
+
+    CHECK(tcpwm_monitor_defer_analysis(deferred, run_now, deferred, b));
+    /* While deferred, a result carries no analysis of its own. */
+    tcpwm_monitor_segment(deferred, &s0, &r);
+    CHECK(r.ack_rtt_ns == -1 && r.handshake_rtt_ns == -1 && r.retx == TCPWM_RETX_NONE);
+    mixed_traffic(deferred, true);
+    tcpwm_batch *last = tcpwm_monitor_undefer_analysis(deferred);
+    CHECK(last == b); /* run_now gives every batch back */
+    tcpwm_monitor_run_batch(deferred, last);
+    CHECK(tcpwm_monitor_undefer_analysis(deferred) == NULL);
+
+    const tcpwm_metrics *a = tcpwm_monitor_metrics(in_line), *d = tcpwm_monitor_metrics(deferred);
+    CHECK(memcmp(a, d, sizeof *a) == 0);
+    CHECK(memcmp(tcpwm_monitor_service_metrics(in_line), tcpwm_monitor_service_metrics(deferred),
+                 3 * sizeof *a) == 0);
+    /* The mix does what it is for: the batches filled (16,384 jobs each),
+     * views were handed over, every kind was seen. */
+    CHECK(a->tcp_packets > 3 * 16384);
+    CHECK(e1.n > 256 && a->evicted[TCPWM_EVICT_IDLE] > 0 && a->evicted[TCPWM_EVICT_MAX_FLOWS] > 0);
+    CHECK(a->dup_ack > 0 && a->dsack > 0 && a->ack_rtt.count > 0 && a->handshake_rtt.count > 0);
+    CHECK(a->retransmissions[0] > 0 && a->retransmissions[1] > 0 && a->retransmissions[2] > 0);
+    CHECK_EQ_U64(e2.n, e1.n);
+    bool same = e1.n == e2.n;
+    for (size_t k = 0; same && k < e1.n; k++)
+        same = same_view(&e1.v[k], &e2.v[k]);
+    CHECK(same);
+    tcpwm_monitor_foreach_flow(in_line, on_end, &f1);
+    tcpwm_monitor_foreach_flow(deferred, on_end, &f2);
+    CHECK(f1.n > 0 && f1.n == f2.n);
+    same = f1.n == f2.n;
+    for (size_t k = 0; same && k < f1.n; k++)
+        same = same_view(&f1.v[k], &f2.v[k]);
+    CHECK(same);
+    free(e1.v);
+    free(e2.v);
+    free(f1.v);
+    free(f2.v);
+    tcpwm_batch_free(b);
+    tcpwm_monitor_free(in_line);
+    tcpwm_monitor_free(deferred);
+}
+
 int main(void)
 {
     test_clean_connection();
@@ -1107,5 +1300,6 @@ int main(void)
     test_fragments_ipv6();
     test_fragments_split_api();
     test_service_ports();
+    test_deferred_analysis();
     return check_finish("test_monitor");
 }

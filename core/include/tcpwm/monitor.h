@@ -259,10 +259,12 @@ void tcpwm_monitor_segment_hinted(tcpwm_monitor *m, const tcpwm_segment *seg,
  * come; a live front end calls it when traffic stops). */
 void tcpwm_monitor_advance(tcpwm_monitor *m, int64_t now_ns);
 
-/* Current values; the pointer stays valid for the monitor's life. With
- * service ports, its per-flow fields (tcpwm/metrics.h) are the sum of the
- * per-service blocks as of this call: call it again to see later packets
- * (the other fields are always current). */
+/* Current values; the pointer stays valid for the monitor's life. The
+ * families of Wireshark's analysis (dup_ack ... rtt_untracked and the two
+ * RTT histograms) and, with service ports, all per-flow fields
+ * (tcpwm/metrics.h: the sum of the per-service blocks) are as of this
+ * call: call it again to see later packets (the other fields are always
+ * current). */
 const tcpwm_metrics *tcpwm_monitor_metrics(const tcpwm_monitor *m);
 
 /* Service ports (docs/semantics.md 8). The configured ports in ascending
@@ -278,7 +280,53 @@ const tcpwm_metrics *tcpwm_monitor_service_metrics(const tcpwm_monitor *m);
 void tcpwm_monitor_foreach_flow(const tcpwm_monitor *m, tcpwm_flow_end_cb cb, void *ctx);
 
 /* Bytes the monitor holds now (flow table, hole pool, encapsulation
- * contexts, fragment reassembly), for the benchmark. */
+ * contexts, fragment reassembly, Wireshark's analysis), for the
+ * benchmark. */
 size_t tcpwm_monitor_memory(const tcpwm_monitor *m);
+
+/* ---- Wireshark's analysis on another thread ----------------------------
+ * Wireshark's analysis (docs/semantics.md 7) keeps state of its own and
+ * needs from the rest only what each segment was and when its flow ends.
+ * A front end with a core to spare can run it there: the monitor then
+ * records that in jobs of 32 bytes, collected in batches, and hands each
+ * full batch to the front end, which runs it on its other thread with
+ * tcpwm_monitor_run_batch() — in the order handed, one batch at a time.
+ * Counts and per-flow figures come out exactly as without deferring.
+ *
+ * While deferred: tcpwm_result's analysis fields are not filled (dup_ack
+ * ... retx are false/NONE, the RTTs -1); tcpwm_monitor_metrics() and the
+ * service blocks show the analysis' families as they were when deferring
+ * began; views (tcpwm_result.flow, foreach) show no retransmissions and
+ * no ACK RTT; the flow-end callback runs on the thread that runs the
+ * batches, with the flow's complete figures; tcpwm_monitor_memory() and
+ * tcpwm_monitor_on_flow_end() must not be called. So a front end that
+ * shows results per packet (-v, a dissector) or snapshots metrics as it
+ * goes does not defer. */
+typedef struct tcpwm_batch tcpwm_batch;
+
+/* An empty batch (about 650 KiB), or NULL when memory is short. */
+tcpwm_batch *tcpwm_batch_new(void);
+void tcpwm_batch_free(tcpwm_batch *b);
+
+/* Takes a full batch and gives back an empty one to fill next (it may
+ * wait for one to be run). Never NULL. */
+typedef tcpwm_batch *(*tcpwm_handoff_fn)(void *ctx, tcpwm_batch *full);
+
+/* From now on, the analysis is deferred: jobs go into `empty`, full
+ * batches to hand(ctx, full). false (nothing changes, `empty` is still
+ * the caller's) in a build without the analysis (bench/analysis_cost.sh). */
+bool tcpwm_monitor_defer_analysis(tcpwm_monitor *m, tcpwm_handoff_fn hand, void *ctx,
+                                  tcpwm_batch *empty);
+
+/* Stops deferring and returns the batch being filled (perhaps empty),
+ * which must be run after every batch handed before it. Only once all
+ * have run is the monitor whole again; until then, call nothing else on
+ * it. NULL if it was not deferring. */
+tcpwm_batch *tcpwm_monitor_undefer_analysis(tcpwm_monitor *m);
+
+/* Runs batch b's jobs (on any one thread at a time) and empties it. Reads
+ * and writes only the analysis' part of the monitor, and calls the
+ * flow-end callback for the flows that ended. */
+void tcpwm_monitor_run_batch(tcpwm_monitor *m, tcpwm_batch *b);
 
 #endif
