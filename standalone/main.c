@@ -178,7 +178,10 @@ static int run(const options *o)
         return rc == TCPWM_EINVAL ? EXIT_USAGE : EXIT_FAIL;
     }
     top_ends e = {.t = o->top > 0 ? &t : NULL};
-    tcpwm_monitor_on_flow_end(m, top_ends_cb, &e);
+    /* Flows that leave are read by --top and counted by the flows
+     * document; without either, no view of them is made. */
+    if (o->top > 0 || o->flows_json != NULL)
+        tcpwm_monitor_on_flow_end(m, top_ends_cb, &e);
     timeline_init(&tl, o->interval_ns, m);
     status_init(&st, stderr, o->quiet, o->interval_ns, o->config.scope);
     tcpwm_buf_init(&b, SIZE_MAX / 2);

@@ -12,6 +12,7 @@
 
 #include "capfile.h"
 #include "instream.h"
+#include "offload.h"
 #include "verbose.h"
 
 #define PROG "tcp_window_monitor"
@@ -220,6 +221,9 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
     status_file(r->st, name, instream_file_size(s));
+    /* Wireshark's analysis on the second CPU, unless -v or --timeline
+     * need its results as each packet goes (offload.h). */
+    offload *ol = r->verbose || r->tl != NULL ? NULL : offload_start(r->m);
     for (;;) {
         capfile_rec rec;
         capfile_status cs = capfile_next(f, &rec);
@@ -266,6 +270,7 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         if (arc != 0 && rc == 0)
             rc = arc;
     }
+    offload_stop(ol);
     if (rc == TCPWM_ENOMEM) {
         snprintf(errbuf, errlen, "%s: out of memory", name);
         rc = -1;

@@ -67,7 +67,9 @@ void top_offer(void *ctx, const tcpwm_flow_view *flow);
 /* Flows leaving the monitor's table (tcpwm_monitor_on_flow_end(m,
  * top_ends_cb, &ends)): counted, for the flows document's "flows_left",
  * and offered to the table of --top when there is one. Both belong to the
- * thread that feeds the monitor. */
+ * thread that feeds the monitor, or, while a replay runs the analysis on
+ * its own thread (offload.h), to that thread: read them after
+ * offload_stop(). */
 typedef struct top_ends {
     top *t;        /* NULL without --top */
     uint64_t left; /* flows that left so far */

@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# threads.tsan (CMakeLists.txt): tcp_window_monitor built with
+# ThreadSanitizer replays, each way its threads meet, and must give the
+# same exposition as the tested build with no report:
+#   - the shipped real captures together, with --top and --flows-json (the
+#     flow-end callback runs on the analysis thread);
+#   - a generated capture of 300,000 packets and 20,000 flows: plain (read
+#     ahead), zstd (decompressed on the reading thread), through a pipe,
+#     and with service ports (the analysis' per-service blocks).
+# Usage: run.sh SOURCE_DIR WORK_DIR TESTED_BINARY GEN_CAPTURE
+set -eu
+SRC=$1
+WORK=$2
+REF=$3
+GEN=$4
+
+mkdir -p "$WORK"
+BUILD=$WORK/build
+echo "== building tcp_window_monitor with -fsanitize=thread in $BUILD"
+cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
+    -DTCPWM_BUILD_PLUGIN=OFF >"$WORK/configure.log" 2>&1 ||
+    { tail -20 "$WORK/configure.log"; exit 1; }
+cmake --build "$BUILD" --target tcp_window_monitor -j2 >"$WORK/build.log" 2>&1 ||
+    { tail -20 "$WORK/build.log"; exit 1; }
+TSAN=$BUILD/tcp_window_monitor
+
+# The analysis thread only runs with a second CPU (offload.h).
+if [ "$(nproc)" -lt 2 ]; then
+    echo "one CPU: the replay runs on one thread, nothing to check" >&2
+fi
+
+CAP=$WORK/gen.pcap
+"$GEN" -o "$CAP" -n 300000 -f 20000 -s 7
+zstd -q -f -o "$CAP.zst" "$CAP"
+
+FAILED=0
+# check NAME ARGS...: both builds, same exposition, no ThreadSanitizer report.
+check() {
+    name=$1
+    shift
+    rc=0
+    TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$WORK/tsan.$name" \
+        "$TSAN" "$@" -o "$WORK/$name.tsan.prom" >"$WORK/$name.out" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL $name: the ThreadSanitizer build failed (exit $rc; 66: a report)"
+        cat "$WORK"/tsan."$name"* 2>/dev/null | head -60
+        tail -5 "$WORK/$name.out"
+        FAILED=1
+        return
+    fi
+    "$REF" "$@" -o "$WORK/$name.prom" >/dev/null 2>&1
+    if ! cmp -s "$WORK/$name.prom" "$WORK/$name.tsan.prom"; then
+        echo "FAIL $name: the expositions differ (diff $WORK/$name.prom $WORK/$name.tsan.prom)"
+        FAILED=1
+        return
+    fi
+    echo "ok   $name"
+}
+
+rm -f "$WORK"/tsan.*
+check real -r "$SRC"/tests/pcaps/real/*.pcap* --scope all -q --top 5 \
+    --flows-json "$WORK/flows.json"
+check plain -r "$CAP" --scope all -q --top 10
+check zstd -r "$CAP.zst" --scope all -q
+check services -r "$CAP" --scope all -q --service-ports 443,993 --flows-json "$WORK/f2.json"
+# A pipe: standard input, read by the reading thread.
+if TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$WORK/tsan.pipe" \
+    "$TSAN" -r - --scope all -q -o "$WORK/pipe.tsan.prom" <"$CAP" >"$WORK/pipe.out" 2>&1 &&
+    "$REF" -r "$CAP" --scope all -q -o "$WORK/pipe.prom" && cmp -s "$WORK/pipe.prom" "$WORK/pipe.tsan.prom"; then
+    echo "ok   pipe"
+else
+    echo "FAIL pipe"
+    cat "$WORK"/tsan.pipe* 2>/dev/null | head -60
+    FAILED=1
+fi
+exit $FAILED
