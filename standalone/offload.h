@@ -7,9 +7,11 @@
  * the counts are the same either way.
  *
  * Only for a replay that neither prints per packet (-v) nor snapshots the
- * metrics as it goes (--timeline), and only with a second CPU: the
- * monitor's results for those come a batch late (monitor.h). While
- * offloaded, the flow-end callback runs on the analysis thread. */
+ * metrics as it goes (--timeline): the monitor's results for those come a
+ * batch late (monitor.h); only with a second CPU; and only for input that
+ * is not decompressed (replay.c), since a decompressor keeps the second
+ * CPU busy already. While offloaded, the flow-end callback runs on the
+ * analysis thread. */
 #ifndef TCPWM_CLI_OFFLOAD_H
 #define TCPWM_CLI_OFFLOAD_H
 

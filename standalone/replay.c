@@ -221,9 +221,13 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
     status_file(r->st, name, instream_file_size(s));
-    /* Wireshark's analysis on the second CPU, unless -v or --timeline
-     * need its results as each packet goes (offload.h). */
-    offload *ol = r->verbose || r->tl != NULL ? NULL : offload_start(r->m);
+    /* Wireshark's analysis on the second CPU (offload.h), unless -v or
+     * --timeline need its results as each packet goes, or a decompressor
+     * keeps that CPU busy already: with zstd or gzip input the two
+     * threads there would take longer than the analysis here. */
+    instream_kind kind = instream_get_kind(s);
+    bool spare_cpu = kind == INSTREAM_READAHEAD || kind == INSTREAM_PLAIN;
+    offload *ol = r->verbose || r->tl != NULL || !spare_cpu ? NULL : offload_start(r->m);
     for (;;) {
         capfile_rec rec;
         capfile_status cs = capfile_next(f, &rec);
