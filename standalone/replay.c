@@ -101,7 +101,8 @@ static const link_filter *filters_get(filters *fs, int dlt, const char *name, ch
  * miss whenever flows interleave. */
 #define AHEAD 6
 /* ... and their flows' records are fetched this many frames ahead, once
- * the bucket fetched at decoding has arrived. */
+ * the bucket fetched at decoding has arrived; and, one frame ahead, what
+ * Wireshark's analysis will read when it runs on this thread. */
 #define FLOW_AHEAD 2
 
 /* A frame decoded, waiting for its turn. It holds no pointer into the
@@ -259,9 +260,12 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         decode_ahead(r, &rec, &ring[(first + queued) % AHEAD]);
         if (++queued < AHEAD)
             continue;
-        const pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
+        pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
         if (soon->st == TCPWM_DECODE_TCP)
             tcpwm_monitor_prefetch_flow(r->m, &soon->hint);
+        const pending *next = &ring[(first + 1) % AHEAD];
+        if (next->st == TCPWM_DECODE_TCP)
+            tcpwm_monitor_prefetch_analysis(r->m, &next->hint);
         rc = analyze(r, name, s, &ring[first]);
         first = (first + 1) % AHEAD;
         queued--;

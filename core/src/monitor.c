@@ -720,6 +720,7 @@ bool tcpwm_monitor_fragment(tcpwm_monitor *m, tcpwm_segment *seg, const tcpwm_fr
 
 void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_hint *hint)
 {
+    hint->flow = TCPWM__NIL;
     tcpwm__key key;
     /* A tunneled segment's context may not be interned yet (or may be
      * gone by its turn): this key is only a guess to fetch memory with,
@@ -731,9 +732,23 @@ void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *s, tcpw
     tcpwm__table_prefetch_bucket(&m->table, hint->hash);
 }
 
-void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, const tcpwm_hint *hint)
+void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, tcpwm_hint *hint)
 {
-    tcpwm__table_prefetch_flow(&m->table, hint->hash);
+    uint32_t i = tcpwm__table_prefetch_flow(&m->table, hint->hash);
+    hint->flow = i;
+    /* Analyzed here, the flow's analysis state is read too (kept apart
+     * from its record, analyzer.h); deferred, it is the other thread's. */
+    if (ANALYSIS_ON && i != TCPWM__NIL && m->batch == NULL)
+        tcpwm__analyzer_prefetch_slot(m->an, i);
+}
+
+void tcpwm_monitor_prefetch_analysis(const tcpwm_monitor *m, const tcpwm_hint *hint)
+{
+    /* The pool records of the flow's outstanding segments: their place is
+     * in its analysis state, fetched a frame ago. A guess gone stale (the
+     * flow left since) fetches a record in vain, nothing worse. */
+    if (ANALYSIS_ON && hint->flow != TCPWM__NIL && m->batch == NULL)
+        tcpwm__analyzer_prefetch_pool(m->an, hint->flow);
 }
 
 static void analyze_segment(tcpwm_monitor *m, const tcpwm_segment *s, const tcpwm__key *key,

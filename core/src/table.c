@@ -199,21 +199,21 @@ static unsigned lowest_slot(uint32_t slots)
 #endif
 }
 
-void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash)
+uint32_t tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash)
 {
     const tcpwm__bucket *b = &t->buckets[hash & t->mask];
     uint32_t slots = slots_with(b, tag_of(hash));
-    if (slots) {
-        /* The whole record: key and links, both halves, stats and the
-         * Wireshark analysis state (flow.h); records are not aligned to
-         * lines, so its last byte may be on a fifth. */
-        const char *f = (const char *)tcpwm__table_at(t, b->flow[lowest_slot(slots)]);
-        PREFETCH(f);
-        PREFETCH(f + 64);
-        PREFETCH(f + 128);
-        PREFETCH(f + 192);
-        PREFETCH(f + sizeof(tcpwm__flow) - 1);
-    }
+    if (!slots)
+        return TCPWM__NIL;
+    /* The whole record: key, both halves, stats (flow.h); records are
+     * not aligned to lines, so its last byte may be on a fourth. */
+    uint32_t i = b->flow[lowest_slot(slots)];
+    const char *f = (const char *)tcpwm__table_at(t, i);
+    PREFETCH(f);
+    PREFETCH(f + 64);
+    PREFETCH(f + 128);
+    PREFETCH(f + sizeof(tcpwm__flow) - 1);
+    return i;
 }
 
 /* Keys compare as plain bytes (their padding is zeroed), a word at a

@@ -79,10 +79,12 @@ uint32_t tcpwm__key_hash(const tcpwm__table *t, const tcpwm__key *k);
 
 /* Two steps of fetching the memory a lookup of a key will read: the
  * bucket, then, once that has arrived, the first flow in it whose tag
- * matches. A hash made before the table grew is still right: the bucket
- * is taken anew. */
+ * matches (its index is returned, TCPWM__NIL if none: the flow the lookup
+ * will most likely find, for the caller to fetch what it keeps of it
+ * elsewhere). A hash made before the table grew is still right: the
+ * bucket is taken anew. */
 void tcpwm__table_prefetch_bucket(const tcpwm__table *t, uint32_t hash);
-void tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash);
+uint32_t tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash);
 
 /* The flow with key k, whose tcpwm__key_hash() is hash, or TCPWM__NIL. */
 uint32_t tcpwm__table_find(const tcpwm__table *t, const tcpwm__key *k, uint32_t hash);

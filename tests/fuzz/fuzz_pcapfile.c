@@ -150,9 +150,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         decode_ahead(&r, &rec, &ring[(first + queued) % AHEAD]);
         if (++queued < AHEAD)
             continue;
-        const pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
+        pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
         if (soon->st == TCPWM_DECODE_TCP)
             tcpwm_monitor_prefetch_flow(r.m, &soon->hint);
+        const pending *next = &ring[(first + 1) % AHEAD];
+        if (next->st == TCPWM_DECODE_TCP)
+            tcpwm_monitor_prefetch_analysis(r.m, &next->hint);
         fuzz_decoded(&r, ring[first].st, &ring[first].seg, &ring[first].frag, ring[first].err);
         first = (first + 1) % AHEAD;
         queued--;

@@ -504,12 +504,17 @@ static void test_hinted_path(void)
         if (i < N)
             tcpwm_monitor_prefetch(hinted, &segs[i], &hints[i]);
         int j = i - AHEAD;
+        if (j + 2 >= 0 && j + 2 < N) /* the replay's later stages */
+            tcpwm_monitor_prefetch_flow(hinted, &hints[j + 2]);
+        if (j + 1 >= 0 && j + 1 < N)
+            tcpwm_monitor_prefetch_analysis(hinted, &hints[j + 1]);
         if (j < 0)
             continue;
         tcpwm_result a, b;
         tcpwm_monitor_segment(plain, &segs[j], &a);
         tcpwm_monitor_segment_hinted(hinted, &segs[j], &hints[j], &b);
         CHECK(a.verdict == b.verdict && a.events == b.events && a.analyzed == b.analyzed);
+        CHECK(a.retx == b.retx && a.dup_ack == b.dup_ack && a.ack_rtt_ns == b.ack_rtt_ns);
     }
     const tcpwm_metrics *ma = tcpwm_monitor_metrics(plain), *mb = tcpwm_monitor_metrics(hinted);
     CHECK(ma->missing > 0 && ma->duplicate > 0 && ma->conn_opened > FLOWS &&
@@ -524,6 +529,7 @@ static void test_hinted_path(void)
     CHECK_EQ_U64(mb->active_connections, ma->active_connections);
     CHECK_EQ_U64(mb->evicted[TCPWM_EVICT_MAX_FLOWS], ma->evicted[TCPWM_EVICT_MAX_FLOWS]);
     CHECK_EQ_U64(mb->window_shrink, ma->window_shrink);
+    CHECK(memcmp(ma, mb, sizeof *ma) == 0); /* the analysis' families too */
     tcpwm_monitor_free(plain);
     tcpwm_monitor_free(hinted);
 }

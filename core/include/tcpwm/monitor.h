@@ -240,16 +240,21 @@ void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *seg, tcpwm_res
  * table. Call tcpwm_monitor_prefetch() when a frame is decoded (it builds
  * the flow key into the hint and starts fetching the hash bucket), then
  * tcpwm_monitor_prefetch_flow() a frame or two before handing the segment
- * to tcpwm_monitor_segment_hinted() (it starts fetching the flow), which
- * uses the key from the hint instead of building it again. Results are
- * exactly those of tcpwm_monitor_segment(); only timing changes. */
+ * to tcpwm_monitor_segment_hinted() (it starts fetching the flow), and,
+ * optionally, tcpwm_monitor_prefetch_analysis() a frame after that (it
+ * starts fetching what Wireshark's analysis of the flow will read, when
+ * it runs in line). tcpwm_monitor_segment_hinted() uses the key from the
+ * hint instead of building it again. Results are exactly those of
+ * tcpwm_monitor_segment(); only timing changes. */
 typedef struct tcpwm_hint {
     uint32_t hash;                /* of the key, for the bucket */
+    uint32_t flow;                /* the flow the lookup will likely find; opaque */
     uint8_t side;                 /* the key side of the segment's source */
     _Alignas(8) uint8_t key[48];  /* the core's flow key; opaque */
 } tcpwm_hint;
 void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *seg, tcpwm_hint *hint);
-void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, const tcpwm_hint *hint);
+void tcpwm_monitor_prefetch_flow(const tcpwm_monitor *m, tcpwm_hint *hint);
+void tcpwm_monitor_prefetch_analysis(const tcpwm_monitor *m, const tcpwm_hint *hint);
 /* seg and the hint tcpwm_monitor_prefetch() made from it, on the same
  * monitor. */
 void tcpwm_monitor_segment_hinted(tcpwm_monitor *m, const tcpwm_segment *seg,
