@@ -843,25 +843,13 @@ static void analyze_wireshark(tcpwm_monitor *m, uint32_t i, const tcpwm__flow *f
         res->ack_rtt_ns = res->handshake_rtt_ns = -1;
         return;
     }
-    const uint8_t dsack = tcpwm__wsan_is_dsack(s) ? 1u : 0u;
     const uint8_t kind = (uint8_t)(dir & TCPWM__JOB_DIR);
     if (m->batch != NULL) {
-        job_put(next_job(m), s, dsack, i, kind, f->service);
+        job_put(next_job(m), s, tcpwm__wsan_is_dsack(s) ? 1u : 0u, i, kind, f->service);
         res->ack_rtt_ns = res->handshake_rtt_ns = -1;
         return;
     }
-    tcpwm__job j = {
-        .in = {.ts_ns = s->ts_ns,
-               .seq = s->seq,
-               .ack = s->ack,
-               .len = s->payload_len,
-               .window = s->window,
-               .flags = s->flags,
-               .dsack = dsack},
-        .slot = i,
-        .kind = kind,
-        .service = f->service,
-    };
+    tcpwm__job j = {.in = tcpwm__wsan_input(s), .slot = i, .kind = kind, .service = f->service};
     tcpwm__analyzer_segment(m->an, &j, res);
 }
 

@@ -49,13 +49,19 @@ const char *tcpwm__wsan_retx_label(tcpwm_retx_kind k)
  * Each direction with outstanding segments has a circular list of blocks,
  * one cache line each, holding up to four segments in order of end
  * (equal ends in arrival order); the connection state holds the index of
- * the newest block (the tail, whose next is the oldest) plus one, 0 for
- * none, and the tail block the number of segments in the list. So a packet reaches its list without a lookup, and a
+ * the newest block (the tail, whose next is the oldest; TAIL_LIVE below)
+ * and the tail block the number of segments in the list. So a packet reaches its list without a lookup, and a
  * connection with a few segments in flight touches one line: new data
  * appends at the tail, an ACK takes from the oldest block, and only a
  * retransmission ending below the newest segment walks the list. Every
  * block in a list holds at least one segment. */
 #define BLK_SLOTS 4
+/* tcpwm__wsan.tail[side]: this bit says the side has a list, whose newest
+ * block the other bits give; without it they keep the block the side had
+ * last (0 at first), which was given back last, so the free list gives it
+ * out first: the block the side's next segment will most likely take, and
+ * what tcpwm__wsan_prefetch() fetches. */
+#define TAIL_LIVE 0x80000000u
 
 typedef struct seg_blk {
     uint32_t next;                 /* the next newer block; the tail's: the oldest */
@@ -71,8 +77,8 @@ _Static_assert(sizeof(seg_blk) == TCPWM__WSAN_RECORD_BYTES, "a block is one cach
 
 void tcpwm__wsan_pool_init(tcpwm__wsan_pool *p, uint32_t max_blocks, uint32_t max_per_side)
 {
-    if (max_blocks > UINT32_MAX - 1u)
-        max_blocks = UINT32_MAX - 1u;
+    if (max_blocks > ~TAIL_LIVE)
+        max_blocks = ~TAIL_LIVE; /* indexes fit beside the bit */
     p->max_per_side = max_per_side < UINT16_MAX ? max_per_side : UINT16_MAX;
     p->in_use = 0;
     tcpwm__pool_init(&p->records, TCPWM__WSAN_RECORD_BYTES, max_blocks);
@@ -87,6 +93,11 @@ void tcpwm__wsan_pool_destroy(tcpwm__wsan_pool *p)
 size_t tcpwm__wsan_pool_memory(const tcpwm__wsan_pool *p) { return tcpwm__pool_memory(&p->records); }
 
 static seg_blk *blk_at(const tcpwm__wsan_pool *p, uint32_t i) { return tcpwm__pool_at(&p->records, i); }
+
+
+static bool has_list(const tcpwm__wsan *c, unsigned side) { return (c->tail[side] & TAIL_LIVE) != 0; }
+
+static uint32_t tail_of(const tcpwm__wsan *c, unsigned side) { return c->tail[side] & ~TAIL_LIVE; }
 
 static uint32_t take_block(tcpwm__wsan_pool *p)
 {
@@ -111,7 +122,7 @@ static void give_block(tcpwm__wsan_pool *p, uint32_t i)
  * block linked after it. The tail block, or NULL when the pool is full. */
 static seg_blk *room_at_tail(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 {
-    seg_blk *t = blk_at(p, c->tail[side] - 1u);
+    seg_blk *t = blk_at(p, tail_of(c, side));
     if (t->first + t->count < BLK_SLOTS)
         return t;
     if (t->first > 0) {
@@ -127,7 +138,7 @@ static seg_blk *room_at_tail(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
     nb->next = t->next;
     nb->total = t->total;
     t->next = ni;
-    c->tail[side] = ni + 1u;
+    c->tail[side] = ni | TAIL_LIVE;
     return nb;
 }
 
@@ -143,8 +154,7 @@ static void put_last(seg_blk *b, uint32_t end, int64_t ns)
  * when a cap stops it. */
 static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_t end, int64_t ns)
 {
-    const uint32_t ti = c->tail[side];
-    seg_blk *t = ti ? blk_at(p, ti - 1u) : NULL;
+    seg_blk *t = has_list(c, side) ? blk_at(p, tail_of(c, side)) : NULL;
     uint32_t n = t ? t->total : 0u;
     if (n >= p->max_per_side)
         return false;
@@ -155,7 +165,7 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
         seg_blk *b = blk_at(p, bi);
         b->next = bi;
         b->total = 1;
-        c->tail[side] = bi + 1u;
+        c->tail[side] = bi | TAIL_LIVE;
         put_last(b, end, ns);
         return true;
     }
@@ -172,7 +182,7 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
      * segment that ends after it (one exists: the newest), and every
      * segment from there on moves one place towards the tail: the newest
      * lands in the room made at the tail. */
-    const uint32_t tail = c->tail[side] - 1u;
+    const uint32_t tail = tail_of(c, side);
     uint32_t bi = blk_at(p, tail)->next;
     bool placing = false;
     for (;;) {
@@ -204,11 +214,11 @@ static bool remember(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_
 static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, uint32_t ack,
                           int64_t now_ns)
 {
-    const uint32_t ti = c->tail[side];
-    if (ti == 0)
+    if (!has_list(c, side))
         return -1;
+    const uint32_t ti = tail_of(c, side);
     int64_t rtt = -1;
-    seg_blk *t = blk_at(p, ti - 1u);
+    seg_blk *t = blk_at(p, ti);
     uint32_t n = t->total;
     for (;;) {
         uint32_t bi = t->next; /* the oldest block */
@@ -225,9 +235,9 @@ static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, ui
         }
         if (b->count)
             break;
-        if (bi == ti - 1u) { /* the last block: the list is empty */
+        if (bi == ti) { /* the last block: the list is empty */
             give_block(p, bi);
-            c->tail[side] = 0;
+            c->tail[side] = ti; /* kept, without the bit: see TAIL_LIVE */
             return rtt;
         }
         t->next = b->next;
@@ -239,9 +249,9 @@ static int64_t take_acked(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side, ui
 
 static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 {
-    if (c->tail[side] == 0)
+    if (!has_list(c, side))
         return;
-    uint32_t tail = c->tail[side] - 1u;
+    uint32_t tail = tail_of(c, side);
     uint32_t bi = blk_at(p, tail)->next;
     for (;;) {
         uint32_t nx = blk_at(p, bi)->next;
@@ -261,19 +271,20 @@ static void forget_side(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned side)
 /* The tail block: for the segment appended to it and, when the list is a
  * single block (the usual case), for the ACK that takes from it. Without
  * testing whether each side has a list: whether it does changes from
- * packet to packet, a branch no predictor learns, so an empty side
- * fetches block 0 (a conditional move), merely useless. */
+ * packet to packet, a branch no predictor learns, and a side without one
+ * fetches the block it had last, the one its next segment will most
+ * likely take (TAIL_LIVE). */
 void tcpwm__wsan_prefetch(const tcpwm__wsan_pool *p, const tcpwm__wsan *c)
 {
     if (p->records.made == 0) /* not even block 0 yet */
         return;
-    PREFETCH(blk_at(p, c->tail[0] ? c->tail[0] - 1u : 0u));
-    PREFETCH(blk_at(p, c->tail[1] ? c->tail[1] - 1u : 0u));
+    PREFETCH(blk_at(p, tail_of(c, 0)));
+    PREFETCH(blk_at(p, tail_of(c, 1)));
 }
 
 uint32_t tcpwm__wsan_outstanding(const tcpwm__wsan_pool *p, const tcpwm__wsan *c, unsigned side)
 {
-    return c->tail[side] ? blk_at(p, c->tail[side] - 1u)->total : 0u;
+    return has_list(c, side) ? blk_at(p, tail_of(c, side))->total : 0u;
 }
 
 void tcpwm__wsan_forget(tcpwm__wsan_pool *p, tcpwm__wsan *c)
@@ -323,8 +334,7 @@ bool tcpwm__wsan_is_dsack(const tcpwm_segment *s)
     return false;
 }
 
-void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
-                         const tcpwm_segment *s, tcpwm__wsan_result *r)
+tcpwm__wsan_in tcpwm__wsan_input(const tcpwm_segment *s)
 {
     tcpwm__wsan_in in = {
         .ts_ns = s->ts_ns,
@@ -335,6 +345,13 @@ void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
         .flags = s->flags,
         .dsack = tcpwm__wsan_is_dsack(s) ? 1u : 0u,
     };
+    return in;
+}
+
+void tcpwm__wsan_observe(tcpwm__wsan_pool *p, tcpwm__wsan *c, unsigned dir,
+                         const tcpwm_segment *s, tcpwm__wsan_result *r)
+{
+    tcpwm__wsan_in in = tcpwm__wsan_input(s);
     tcpwm__wsan_observe_in(p, c, dir, &in, r);
 }
 

@@ -74,8 +74,8 @@ typedef struct tcpwm__wsan {
     uint16_t other_age;  /* how long before last_us the other side sent its latest
                             segment, us, saturating at 65535 (only < 20 ms matters) */
     uint8_t hflags[2];   /* TCPWM__WS_* */
-    uint32_t tail[2];    /* the pool block of side's newest outstanding segment, plus one;
-                            0: none (the block holds the count, wsan.c) */
+    uint32_t tail[2];    /* the pool block of side's newest outstanding segment, with a
+                            bit saying there is one (wsan.c; the block holds the count) */
 } tcpwm__wsan;
 
 #define TCPWM__WSAN_BYTES 56
@@ -91,7 +91,7 @@ typedef struct tcpwm__wsan_pool {
 
 #define TCPWM__WSAN_RECORD_BYTES 64
 
-/* max_blocks: the global cap (at most 2^32 - 2); max_per_side: segments
+/* max_blocks: the global cap (at most 2^31 - 1); max_per_side: segments
  * remembered per direction (Wireshark does not bound its list), at most
  * 65535. Allocates nothing until blocks are taken. */
 void tcpwm__wsan_pool_init(tcpwm__wsan_pool *p, uint32_t max_blocks, uint32_t max_per_side);
@@ -126,6 +126,9 @@ typedef struct tcpwm__wsan_in {
 
 /* Rule 5, D-SACK, read from the segment's SACK option. */
 bool tcpwm__wsan_is_dsack(const tcpwm_segment *s);
+
+/* What the rules read of segment s (at s->ts_ns). */
+tcpwm__wsan_in tcpwm__wsan_input(const tcpwm_segment *s);
 
 /* Analyzes segment `in`, sent by side `dir` (0 or 1, the caller's
  * numbering, fixed for the connection) at its capture time in->ts_ns, and
