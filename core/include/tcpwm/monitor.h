@@ -301,12 +301,12 @@ size_t tcpwm_monitor_memory(const tcpwm_monitor *m);
  * While deferred: tcpwm_result's analysis fields are not filled (dup_ack
  * ... retx are false/NONE, the RTTs -1); tcpwm_monitor_metrics() and the
  * service blocks show the analysis' families as they were when deferring
- * began; views (tcpwm_result.flow, foreach) show no retransmissions and
- * no ACK RTT; the flow-end callback runs on the thread that runs the
- * batches, with the flow's complete figures; tcpwm_monitor_memory() and
- * tcpwm_monitor_on_flow_end() must not be called. So a front end that
- * shows results per packet (-v, a dissector) or snapshots metrics as it
- * goes does not defer. */
+ * began; views (tcpwm_result.flow, foreach) show no payload bytes,
+ * retransmissions or ACK RTT; the flow-end callback runs on the thread
+ * that runs the batches, with the flow's complete figures;
+ * tcpwm_monitor_memory() and tcpwm_monitor_on_flow_end() must not be
+ * called. So a front end that shows results per packet (-v, a dissector)
+ * or snapshots metrics as it goes does not defer. */
 typedef struct tcpwm_batch tcpwm_batch;
 
 /* An empty batch (about 650 KiB), or NULL when memory is short. */
