@@ -50,12 +50,14 @@ const char *tcpwm__wsan_retx_label(tcpwm_retx_kind k)
  * one cache line each, holding up to four segments in order of end
  * (equal ends in arrival order); the connection state holds the index of
  * the newest block (the tail, whose next is the oldest; TAIL_LIVE below)
- * and the tail block the number of segments in the list. So a packet reaches its list without a lookup, and a
- * connection with a few segments in flight touches one line: new data
- * appends at the tail, an ACK takes from the oldest block, and only a
- * retransmission ending below the newest segment walks the list. Every
- * block in a list holds at least one segment. */
+ * and the tail block the number of segments in the list. So a packet
+ * reaches its list without a lookup, and a connection with a few segments
+ * in flight touches one line: new data appends at the tail, an ACK takes
+ * from the oldest block, and only a retransmission ending below the
+ * newest segment walks the list. Every block in a list holds at least one
+ * segment. */
 #define BLK_SLOTS 4
+
 /* tcpwm__wsan.tail[side]: this bit says the side has a list, whose newest
  * block the other bits give; without it they keep the block the side had
  * last (0 at first), which was given back last, so the free list gives it
@@ -93,7 +95,6 @@ void tcpwm__wsan_pool_destroy(tcpwm__wsan_pool *p)
 size_t tcpwm__wsan_pool_memory(const tcpwm__wsan_pool *p) { return tcpwm__pool_memory(&p->records); }
 
 static seg_blk *blk_at(const tcpwm__wsan_pool *p, uint32_t i) { return tcpwm__pool_at(&p->records, i); }
-
 
 static bool has_list(const tcpwm__wsan *c, unsigned side) { return (c->tail[side] & TAIL_LIVE) != 0; }
 
