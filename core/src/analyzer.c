@@ -38,6 +38,9 @@ tcpwm__analyzer *tcpwm__analyzer_new(uint32_t max_flows, uint32_t nblocks, uint3
         return NULL;
     }
     a->nblocks = nblocks;
+    /* Read at random for every segment, as the flow records are. */
+    size_t chunk_bytes = TCPWM__POOL_CHUNK * sizeof(tcpwm__anflow);
+    (void)tcpwm__region_reserve(&a->region, (size_t)a->nchunks * chunk_bytes);
     tcpwm__wsan_pool_init(&a->pool, max_rtt_blocks, TCPWM_RTT_SEGMENTS_PER_SIDE);
     return a;
 }
@@ -46,8 +49,11 @@ void tcpwm__analyzer_free(tcpwm__analyzer *a)
 {
     if (a == NULL)
         return;
-    for (uint32_t k = 0; k < a->nchunks; k++)
-        free(a->chunks[k]);
+    if (a->region.base != NULL)
+        tcpwm__region_release(&a->region);
+    else
+        for (uint32_t k = 0; k < a->nchunks; k++)
+            free(a->chunks[k]);
     free(a->chunks);
     free(a->blocks);
     tcpwm__wsan_pool_destroy(&a->pool);
@@ -69,7 +75,11 @@ bool tcpwm__analyzer_reserve(tcpwm__analyzer *a, uint32_t slot)
         return false;
     if (a->chunks[k] != NULL)
         return true;
-    a->chunks[k] = calloc(TCPWM__POOL_CHUNK, sizeof(tcpwm__anflow));
+    size_t chunk_bytes = TCPWM__POOL_CHUNK * sizeof(tcpwm__anflow);
+    if (a->region.base != NULL) /* zero until written */
+        a->chunks[k] = (tcpwm__anflow *)(void *)(a->region.base + (size_t)k * chunk_bytes);
+    else
+        a->chunks[k] = calloc(TCPWM__POOL_CHUNK, sizeof(tcpwm__anflow));
     if (a->chunks[k] == NULL)
         return false;
     a->made++;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "region.h"
 #include "wsan.h"
 #include "tcpwm/metrics.h"
 #include "tcpwm/monitor.h"
@@ -58,6 +59,7 @@ typedef struct tcpwm__analyzer {
     tcpwm__anflow **chunks; /* TCPWM__POOL_CHUNK slots each, zeroed, made as the table grows */
     uint32_t nchunks;       /* room in `chunks`: enough for the table's cap */
     uint32_t made;          /* chunks allocated */
+    tcpwm__region region;   /* the chunks' range, if reserved (region.h), else calloc'd */
     /* The analysis' metrics (only its fields are used): one block per
      * service block of the monitor, and the process-wide count of
      * segments the pool could not hold. */

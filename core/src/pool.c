@@ -12,12 +12,26 @@ void tcpwm__pool_init(tcpwm__pool *p, size_t record_size, uint32_t limit)
     p->free_head = TCPWM__NIL;
     p->limit = limit;
     p->size = record_size < sizeof(uint32_t) ? sizeof(uint32_t) : record_size;
+    p->region.base = NULL;
+    p->region.size = 0;
+}
+
+bool tcpwm__pool_reserve(tcpwm__pool *p)
+{
+    if (p->made > 0 || p->limit == 0)
+        return false;
+    /* Whole chunks, as alloc carves them. */
+    size_t chunks = ((size_t)p->limit + TCPWM__POOL_CHUNK - 1u) >> TCPWM__POOL_CHUNK_SHIFT;
+    return tcpwm__region_reserve(&p->region, chunks * TCPWM__POOL_CHUNK * p->size);
 }
 
 void tcpwm__pool_destroy(tcpwm__pool *p)
 {
-    for (uint32_t i = 0; i < p->nchunks; i++)
-        free(p->chunks[i]);
+    if (p->region.base != NULL)
+        tcpwm__region_release(&p->region);
+    else
+        for (uint32_t i = 0; i < p->nchunks; i++)
+            free(p->chunks[i]);
     free(p->chunks);
     tcpwm__pool_init(p, p->size, p->limit);
 }
@@ -41,9 +55,13 @@ uint32_t tcpwm__pool_alloc(tcpwm__pool *p)
         if (!chunks)
             return TCPWM__NIL;
         p->chunks = chunks;
-        /* Cache-line aligned, so records whose size is a multiple of 64
-         * (the flows) each start a line. */
-        p->chunks[p->nchunks] = aligned_alloc(64, TCPWM__POOL_CHUNK * p->size);
+        /* Cache-line aligned (a chunk of a region is: 1024 records), so
+         * records whose size is a multiple of 64 each start a line. */
+        size_t bytes = TCPWM__POOL_CHUNK * p->size;
+        if (p->region.base != NULL)
+            p->chunks[p->nchunks] = p->region.base + (size_t)p->nchunks * bytes;
+        else
+            p->chunks[p->nchunks] = aligned_alloc(64, bytes);
         if (!p->chunks[p->nchunks])
             return TCPWM__NIL;
         p->nchunks++;

@@ -9,7 +9,10 @@
 #define TCPWM_POOL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "region.h"
 
 #define TCPWM__NIL UINT32_MAX
 #define TCPWM__POOL_CHUNK_SHIFT 10u
@@ -18,14 +21,23 @@
 typedef struct tcpwm__pool {
     unsigned char **chunks;
     uint32_t nchunks;
-    uint32_t made;      /* records carved out of chunks so far */
-    uint32_t free_head; /* recycled records, linked through their first 4 bytes */
-    uint32_t limit;     /* the most records that may exist */
-    size_t size;        /* bytes per record, at least 4 */
+    uint32_t made;        /* records carved out of chunks so far */
+    uint32_t free_head;   /* recycled records, linked through their first 4 bytes */
+    uint32_t limit;       /* the most records that may exist */
+    size_t size;          /* bytes per record, at least 4 */
+    tcpwm__region region; /* where the chunks are carved, if reserved */
 } tcpwm__pool;
 
 void tcpwm__pool_init(tcpwm__pool *p, size_t record_size, uint32_t limit);
 void tcpwm__pool_destroy(tcpwm__pool *p);
+
+/* Carves the chunks, in order, out of one range reserved for `limit`
+ * records (region.h), on huge pages where the system gives them: for the
+ * pools read at random for every packet. Call before the first alloc;
+ * false (the chunks are allocated one by one, as without) where no range
+ * can be had. Memory is still only used as chunks are made, give or take
+ * the huge page the latest chunk is in. */
+bool tcpwm__pool_reserve(tcpwm__pool *p);
 size_t tcpwm__pool_memory(const tcpwm__pool *p);
 
 /* A record's index, or TCPWM__NIL at the limit or when memory is short.
@@ -35,7 +47,8 @@ void tcpwm__pool_free(tcpwm__pool *p, uint32_t i);
 
 static inline void *tcpwm__pool_at(const tcpwm__pool *p, uint32_t i)
 {
-    return p->chunks[i >> TCPWM__POOL_CHUNK_SHIFT] + (size_t)(i & (TCPWM__POOL_CHUNK - 1u)) * p->size;
+    return p->chunks[i >> TCPWM__POOL_CHUNK_SHIFT] +
+           (size_t)(i & (TCPWM__POOL_CHUNK - 1u)) * p->size;
 }
 
 #endif

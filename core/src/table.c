@@ -42,6 +42,9 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
     t->mask = n - 1;
     tcpwm__pool_init(&t->flows, sizeof(tcpwm__flow), max_flows);
     tcpwm__pool_init(&t->links, sizeof(tcpwm__links), max_flows);
+    /* Both read at random for every packet: on huge pages where we can. */
+    (void)tcpwm__pool_reserve(&t->flows);
+    (void)tcpwm__pool_reserve(&t->links);
     t->max = max_flows;
     t->seed = seed;
     t->open.head = t->open.tail = TCPWM__NIL;
