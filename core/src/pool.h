@@ -38,6 +38,7 @@ void tcpwm__pool_destroy(tcpwm__pool *p);
  * can be had. Memory is still only used as chunks are made, give or take
  * the huge page the latest chunk is in. */
 bool tcpwm__pool_reserve(tcpwm__pool *p);
+
 size_t tcpwm__pool_memory(const tcpwm__pool *p);
 
 /* A record's index, or TCPWM__NIL at the limit or when memory is short.
