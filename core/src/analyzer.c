@@ -40,7 +40,7 @@ tcpwm__analyzer *tcpwm__analyzer_new(uint32_t max_flows, uint32_t nblocks, uint3
     a->nblocks = nblocks;
     /* Read at random for every segment, as the flow records are. */
     size_t chunk_bytes = TCPWM__POOL_CHUNK * sizeof(tcpwm__anflow);
-    (void)tcpwm__region_reserve(&a->region, (size_t)a->nchunks * chunk_bytes);
+    (void)tcpwm__region_reserve(&a->region, (size_t)a->nchunks * chunk_bytes, true);
     tcpwm__wsan_pool_init(&a->pool, max_rtt_blocks, TCPWM_RTT_SEGMENTS_PER_SIDE);
     return a;
 }

@@ -36,7 +36,7 @@ bool tcpwm__pool_reserve(tcpwm__pool *p)
         return false;
     /* Whole chunks, as alloc carves them. */
     size_t chunks = ((size_t)p->limit + TCPWM__POOL_CHUNK - 1u) >> TCPWM__POOL_CHUNK_SHIFT;
-    return tcpwm__region_reserve(&p->region, chunks * TCPWM__POOL_CHUNK * p->size);
+    return tcpwm__region_reserve(&p->region, chunks * TCPWM__POOL_CHUNK * p->size, true);
 }
 
 void tcpwm__pool_destroy(tcpwm__pool *p)

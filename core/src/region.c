@@ -24,7 +24,7 @@
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-bool tcpwm__region_reserve(tcpwm__region *r, size_t size)
+bool tcpwm__region_reserve(tcpwm__region *r, size_t size, bool grows)
 {
     r->base = NULL;
     r->size = 0;
@@ -48,12 +48,12 @@ bool tcpwm__region_reserve(tcpwm__region *r, size_t size)
         munmap(m, head);
     if (span - head > used)
         munmap((unsigned char *)aligned + used, span - head - used);
-    /* Huge pages from the second 2 MiB on: a small table (under some
-     * 14,000 flows) fits the TLB anyway, and costs no more memory than it
-     * did; the partial page at the end stays small too. */
-    size_t whole = size & ~(HUGE_PAGE - 1u);
-    if (whole > HUGE_PAGE)
-        (void)madvise((unsigned char *)aligned + HUGE_PAGE, whole - HUGE_PAGE, MADV_HUGEPAGE);
+    /* A growing array on huge pages from its second 2 MiB on: a small
+     * table (under some 14,000 flows) fits the TLB anyway, and costs no
+     * more memory than it did; the partial page at the end stays small. */
+    size_t whole = size & ~(HUGE_PAGE - 1u), from = grows ? HUGE_PAGE : 0;
+    if (whole > from)
+        (void)madvise((unsigned char *)aligned + from, whole - from, MADV_HUGEPAGE);
     r->base = (unsigned char *)aligned;
     r->size = used;
     return true;
@@ -69,9 +69,10 @@ void tcpwm__region_release(tcpwm__region *r)
 
 #else
 
-bool tcpwm__region_reserve(tcpwm__region *r, size_t size)
+bool tcpwm__region_reserve(tcpwm__region *r, size_t size, bool grows)
 {
     (void)size;
+    (void)grows;
     r->base = NULL;
     r->size = 0;
     return false;

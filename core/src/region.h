@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* An address range reserved for an array that grows, in order, up to a
- * bound known in advance (the records of a pool whose limit is the flow
- * table's cap). Nothing is backed by memory until it is first written, so
+/* An address range for a big array read at random: one that grows, in
+ * order, up to a bound known in advance (the records of a pool whose
+ * limit is the flow table's cap), or one made whole (the table's hash
+ * index). Nothing is backed by memory until it is first written, so
  * reserving for the cap costs address space, not memory.
  *
  * Why: the per-flow arrays are read at random, one record a packet, and
@@ -28,13 +29,16 @@ typedef struct tcpwm__region {
     size_t size;
 } tcpwm__region;
 
-/* Reserves `size` bytes, zero until written, on a 2 MiB boundary. Its
- * whole 2 MiB pages but the first are offered to transparent huge pages
- * (advice the system may ignore): neither a small array nor the partial
- * page at the end of a full one holds more memory than it uses, give or
- * take a small page. false (and r->base NULL) where not available or when
- * the address space is short. */
-bool tcpwm__region_reserve(tcpwm__region *r, size_t size);
+/* Reserves `size` bytes, zero until written, on a 2 MiB boundary, and
+ * offers its whole 2 MiB pages to transparent huge pages (advice the
+ * system may ignore). `grows`: the array is written in order over time (a
+ * pool's records), so its first 2 MiB stay on small pages, and neither a
+ * small array nor the partial page it is growing into at the end holds
+ * more memory than it uses, give or take a small page; otherwise it is
+ * written all at once (the hash index) and every whole 2 MiB page is
+ * offered. false (and r->base NULL) where not available or when the
+ * address space is short. */
+bool tcpwm__region_reserve(tcpwm__region *r, size_t size, bool grows);
 
 /* Returns the range (no-op without one). */
 void tcpwm__region_release(tcpwm__region *r);

@@ -20,12 +20,26 @@
  * 64 / 9 = 7.1 to 14.2 bytes a flow (8.4 at the default cap of 2^20). */
 #define FLOWS_PER_BUCKET 9u
 
-static tcpwm__bucket *new_buckets(uint32_t n)
+/* n empty buckets. An index of 2 MiB or more (from 32,768 lines, some
+ * 150,000 flows) is read at random like the records, so it gets a range
+ * of its own on huge pages where it can (region.h; *r says which). */
+static tcpwm__bucket *new_buckets(uint32_t n, tcpwm__region *r)
 {
-    tcpwm__bucket *b = aligned_alloc(64, (size_t)n * sizeof(tcpwm__bucket));
+    size_t size = (size_t)n * sizeof(tcpwm__bucket);
+    if (size >= ((size_t)2 << 20) && tcpwm__region_reserve(r, size, false))
+        return (tcpwm__bucket *)(void *)r->base; /* zero until written */
+    tcpwm__bucket *b = aligned_alloc(64, size);
     if (b)
-        memset(b, 0, (size_t)n * sizeof(tcpwm__bucket));
+        memset(b, 0, size);
     return b;
+}
+
+static void free_buckets(tcpwm__bucket *b, tcpwm__region *r)
+{
+    if (r->base != NULL)
+        tcpwm__region_release(r);
+    else
+        free(b);
 }
 
 int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
@@ -36,7 +50,7 @@ int tcpwm__table_init(tcpwm__table *t, uint32_t max_flows, uint64_t seed)
     uint32_t n = 1;
     while ((uint64_t)n * FLOWS_PER_BUCKET < max_flows && n < MIN_BUCKETS)
         n <<= 1;
-    t->buckets = new_buckets(n);
+    t->buckets = new_buckets(n, &t->bregion);
     if (!t->buckets)
         return TCPWM_ENOMEM;
     t->mask = n - 1;
@@ -56,7 +70,7 @@ void tcpwm__table_destroy(tcpwm__table *t)
 {
     tcpwm__pool_destroy(&t->flows);
     tcpwm__pool_destroy(&t->links);
-    free(t->buckets);
+    free_buckets(t->buckets, &t->bregion);
     memset(t, 0, sizeof(*t));
 }
 
@@ -328,14 +342,16 @@ static void grow(tcpwm__table *t)
     uint64_t n = (uint64_t)t->mask + 1;
     if (t->count < n * FLOWS_PER_BUCKET || n * FLOWS_PER_BUCKET >= t->max || n >= (1u << 26))
         return;
-    tcpwm__bucket *buckets = new_buckets((uint32_t)n * 2);
+    tcpwm__region r = {NULL, 0};
+    tcpwm__bucket *buckets = new_buckets((uint32_t)n * 2, &r);
     if (!buckets)
         return;
     uint32_t mask = (uint32_t)n * 2 - 1;
     rehash_list(t, buckets, mask, t->open.head);
     rehash_list(t, buckets, mask, t->closed.head);
-    free(t->buckets);
+    free_buckets(t->buckets, &t->bregion);
     t->buckets = buckets;
+    t->bregion = r;
     t->mask = mask;
 }
 

@@ -45,10 +45,11 @@ typedef struct tcpwm__links {
 
 typedef struct tcpwm__table {
     tcpwm__bucket *buckets;
-    uint32_t mask;      /* buckets - 1 */
-    tcpwm__pool flows;  /* of tcpwm__flow */
-    tcpwm__pool links;  /* of tcpwm__links, carved with the flows: the same indexes */
-    uint32_t count;     /* flows in the table */
+    tcpwm__region bregion; /* the buckets' range when they fill one (from 2 MiB) */
+    uint32_t mask;         /* buckets - 1 */
+    tcpwm__pool flows;     /* of tcpwm__flow */
+    tcpwm__pool links;     /* of tcpwm__links, carved with the flows: the same indexes */
+    uint32_t count;        /* flows in the table */
     uint32_t max;
     uint64_t seed;
     tcpwm__list open, closed;

@@ -3,7 +3,8 @@
  * the same indexes in the same order, records that keep what was written
  * to them across chunks, recycling, the limit; and what a reservation
  * promises: a 2 MiB boundary, zeroed memory, chunks carved in order, huge
- * pages asked for from the second 2 MiB on. */
+ * pages asked for from the second 2 MiB on for a growing array, from the
+ * first for one made whole. */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ static void test_region(void)
 {
     tcpwm__region r;
     size_t size = 3 * HUGE + 12345; /* three whole huge pages and a partial one */
-    bool ok = tcpwm__region_reserve(&r, size);
+    bool ok = tcpwm__region_reserve(&r, size, true);
     CHECK(ok == EXPECT_REGION);
     if (!ok) {
         CHECK(r.base == NULL);
@@ -143,12 +144,38 @@ static void test_region(void)
     tcpwm__region_release(&r);
     CHECK(r.base == NULL && r.size == 0);
     tcpwm__region_release(&r); /* twice is harmless */
-    CHECK(!tcpwm__region_reserve(&r, 0));
+    CHECK(!tcpwm__region_reserve(&r, 0, true));
+}
+
+/* An array written at once (the hash index): every whole huge page
+ * advised, the first too. */
+static void test_region_whole(void)
+{
+    tcpwm__region r;
+    bool ok = tcpwm__region_reserve(&r, 2 * HUGE, false);
+    CHECK(ok == EXPECT_REGION);
+    if (!ok)
+        return;
+    CHECK(((uintptr_t)r.base & (HUGE - 1u)) == 0 && r.size == 2 * HUGE);
+    r.base[2 * HUGE - 1] = 1;
+#if defined(__linux__)
+    FILE *thp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (thp != NULL) {
+        fclose(thp);
+        char f0[512], f1[512];
+        vm_flags(r.base, f0, sizeof f0);
+        vm_flags(r.base + 2 * HUGE - 1u, f1, sizeof f1);
+        CHECK(strstr(f0, " hg") != NULL);
+        CHECK(strstr(f1, " hg") != NULL);
+    }
+#endif
+    tcpwm__region_release(&r);
 }
 
 int main(void)
 {
     test_same_with_and_without();
     test_region();
+    test_region_whole();
     return check_finish("test_pool");
 }
