@@ -721,14 +721,11 @@ bool tcpwm_monitor_fragment(tcpwm_monitor *m, tcpwm_segment *seg, const tcpwm_fr
 void tcpwm_monitor_prefetch(const tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_hint *hint)
 {
     hint->flow = TCPWM__NIL;
-    tcpwm__key key;
     /* A tunneled segment's context may not be interned yet (or may be
      * gone by its turn): this key is only a guess to fetch memory with,
      * and tcpwm_monitor_segment_hinted() makes it again. */
     uint16_t encap = s->encap_len ? tcpwm__ctxtab_find(&m->ctx, s->encap, s->encap_len) : 0;
-    tcpwm__key_make(s, encap, &key, &hint->side);
-    memcpy(hint->key, &key, sizeof(key));
-    hint->hash = tcpwm__key_hash(&m->table, &key);
+    hint->hash = tcpwm__key_make(&m->table, s, encap, hint->key, &hint->side);
     tcpwm__table_prefetch_bucket(&m->table, hint->hash);
 }
 
@@ -769,8 +766,8 @@ static void tunneled_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_res
     }
     tcpwm__key key;
     uint8_t side;
-    tcpwm__key_make(s, encap, &key, &side);
-    analyze_segment(m, s, &key, side, tcpwm__key_hash(&m->table, &key), res);
+    uint32_t hash = tcpwm__key_make(&m->table, s, encap, &key, &side);
+    analyze_segment(m, s, &key, side, hash, res);
     tcpwm__ctxtab_unref(&m->ctx, encap);
 }
 
@@ -782,8 +779,8 @@ void tcpwm_monitor_segment(tcpwm_monitor *m, const tcpwm_segment *s, tcpwm_resul
     }
     tcpwm__key key;
     uint8_t side;
-    tcpwm__key_make(s, 0, &key, &side);
-    analyze_segment(m, s, &key, side, tcpwm__key_hash(&m->table, &key), res);
+    uint32_t hash = tcpwm__key_make(&m->table, s, 0, &key, &side);
+    analyze_segment(m, s, &key, side, hash, res);
 }
 
 void tcpwm_monitor_segment_hinted(tcpwm_monitor *m, const tcpwm_segment *s,

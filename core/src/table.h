@@ -70,9 +70,12 @@ static inline uint32_t tcpwm__table_newer(const tcpwm__table *t, uint32_t i)
     return ((const tcpwm__links *)tcpwm__pool_at(&t->links, i))->prev;
 }
 
-/* Builds the key of a segment inside encapsulation context `encap` (0:
- * none); *side is the key side its source is on. */
-void tcpwm__key_make(const tcpwm_segment *s, uint16_t encap, tcpwm__key *k, uint8_t *side);
+/* Writes the key of a segment inside encapsulation context `encap` (0:
+ * none) to the sizeof(tcpwm__key) bytes at key (a tcpwm__key, or a
+ * buffer to copy one from); *side is the key side its source is on.
+ * Returns the key's tcpwm__key_hash(). */
+uint32_t tcpwm__key_make(const tcpwm__table *t, const tcpwm_segment *s, uint16_t encap, void *key,
+                         uint8_t *side);
 
 /* The seeded hash of a key (the bucket is hash & mask, the tag its top
  * byte). */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The flow table's hash index (table.h) against a plain array of the keys
  * it should hold, under churn; with keys chosen to share a home bucket so
- * that buckets fill and probes spill into the next ones. And the ACK RTT
- * codes and median estimate of rttcode.h. */
+ * that buckets fill and probes spill into the next ones; the key and hash
+ * tcpwm__key_make builds from a segment. And the ACK RTT codes and median
+ * estimate of rttcode.h. */
 #include <stdlib.h>
 
 #include "check.h"
@@ -263,8 +264,65 @@ static void test_big_index(void)
     tcpwm__table_destroy(&t);
 }
 
+/* tcpwm__key_make: the key's fields by the rules (the lower endpoint in
+ * side 0, both directions one key), and a hash made from the values in
+ * registers equal to the one tcpwm__key_hash reads back from the key. */
+static void test_key_make(void)
+{
+    tcpwm__table t;
+    CHECK(tcpwm__table_init(&t, 16, 777) == TCPWM_OK);
+    uint32_t rng = 1;
+    for (unsigned n = 0; n < 2000; n++) {
+        tcpwm_segment s;
+        memset(&s, 0, sizeof s);
+        s.family = n % 3 == 0 ? 6 : 4;
+        for (unsigned i = 0; i < (s.family == 6 ? 16u : 4u); i++) {
+            rng = rng * 1103515245u + 12345u;
+            s.src[i] = (uint8_t)(rng >> 16);
+            /* Often the same address on both sides: the ports decide. */
+            s.dst[i] = n % 4 == 1 ? s.src[i] : (uint8_t)(rng >> 24);
+        }
+        rng = rng * 1103515245u + 12345u;
+        s.sport = (uint16_t)(rng >> 8);
+        s.dport = n % 5 == 0 ? s.sport : (uint16_t)(rng >> 16);
+        s.vlan_count = (uint8_t)(n % 3);
+        s.vlan[0] = s.vlan_count > 0 ? (uint16_t)(n & 0xfff) : 0;
+        s.vlan[1] = s.vlan_count > 1 ? (uint16_t)((n * 7) & 0xfff) : 0;
+        uint16_t encap = (uint16_t)(n % 7 == 0 ? 0 : n);
+
+        tcpwm__key k, r;
+        uint8_t side, rside;
+        uint32_t h = tcpwm__key_make(&t, &s, encap, &k, &side);
+        CHECK_EQ_U64(h, tcpwm__key_hash(&t, &k));
+        CHECK(memcmp(k.addr[side], s.src, 16) == 0);
+        CHECK(memcmp(k.addr[side ^ 1], s.dst, 16) == 0);
+        CHECK_EQ_U64(k.port[side], s.sport);
+        CHECK_EQ_U64(k.port[side ^ 1], s.dport);
+        int order = memcmp(k.addr[0], k.addr[1], 16);
+        CHECK(order < 0 || (order == 0 && k.port[0] <= k.port[1]));
+        CHECK_EQ_U64(k.vlan[0], s.vlan[0]);
+        CHECK_EQ_U64(k.vlan[1], s.vlan[1]);
+        CHECK_EQ_U64(k.family, s.family);
+        CHECK_EQ_U64(k.vlan_count, s.vlan_count);
+        CHECK_EQ_U64(k.encap, encap);
+
+        /* The other direction: the same key and hash. */
+        tcpwm_segment b = s;
+        memcpy(b.src, s.dst, 16);
+        memcpy(b.dst, s.src, 16);
+        b.sport = s.dport;
+        b.dport = s.sport;
+        CHECK_EQ_U64(tcpwm__key_make(&t, &b, encap, &r, &rside), h);
+        CHECK(memcmp(&k, &r, sizeof k) == 0);
+        bool same_end = memcmp(s.src, s.dst, 16) == 0 && s.sport == s.dport;
+        CHECK_EQ_U64(rside, same_end ? side : (uint8_t)(side ^ 1));
+    }
+    tcpwm__table_destroy(&t);
+}
+
 int main(void)
 {
+    test_key_make();
     test_big_index();
     test_spill_and_churn();
     test_rtt_codes();
