@@ -266,20 +266,30 @@ static unsigned lowest_slot(uint32_t slots)
 #endif
 }
 
+/* The furthest into a cache line a record can start: records sit
+ * sizeof(tcpwm__flow) apart from a line boundary, so at multiples of the
+ * largest power of two (up to 64) that divides their size. */
+#define RECORD_ALIGN (sizeof(tcpwm__flow) & (~sizeof(tcpwm__flow) + 1u))
+#define RECORD_MAX_START (RECORD_ALIGN >= 64 ? 0u : 64u - RECORD_ALIGN)
+
 uint32_t tcpwm__table_prefetch_flow(const tcpwm__table *t, uint32_t hash)
 {
     const tcpwm__bucket *b = &t->buckets[hash & t->mask];
     uint32_t slots = slots_with(b, tag_of(hash));
     if (!slots)
         return TCPWM__NIL;
-    /* The whole record: key, both halves, stats (flow.h); records are
-     * not aligned to lines, so its last byte may be on a fourth. */
+    /* The whole record: key, both halves, stats (flow.h). Records are
+     * not aligned to lines, but their chunks are (pool.h), so a record
+     * starts a multiple of gcd(size, 64) into a line: 144-byte records,
+     * at 0, 16, 32 or 48, end on their third line. A size that could
+     * reach a fourth line fetches its last byte too. */
     uint32_t i = b->flow[lowest_slot(slots)];
     const char *f = (const char *)tcpwm__table_at(t, i);
     PREFETCH(f);
     PREFETCH(f + 64);
     PREFETCH(f + 128);
-    PREFETCH(f + sizeof(tcpwm__flow) - 1);
+    if (RECORD_MAX_START + sizeof(tcpwm__flow) > 192)
+        PREFETCH(f + sizeof(tcpwm__flow) - 1);
     return i;
 }
 
