@@ -517,8 +517,14 @@ def case_rotate(t, lab):
                                 "-Z", "root", "-w", os.path.join(g, "t-%Y%m%d-%H%M%S.pcap"),
                                 "-G", "1", "tcp"], name="mon-g")
     t0 = time.time()
-    lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "60000000",
-                name="send-g")
+    # Traffic for 2.5 s or more, whatever the machine's speed, so that
+    # packets fall in at least two seconds: a fixed 60 MB once took less
+    # than one on a fast machine, which left a single file.
+    for _ in range(200):
+        lab.traffic("a", "send", "--host", B_IP, "--port", "5001", "--bytes", "10000000",
+                    name="send-g")
+        if time.time() - t0 >= 2.5:
+            break
     lab.stop(mon.p)
     names = sorted(os.listdir(g))
     pat = re.compile(r"^t-(\d{8}-\d{6})\.pcap$")
