@@ -601,7 +601,8 @@ nomem:
     return -1;
 }
 
-int instream_open(instream **out, const char *path, char *errbuf, size_t errlen)
+int instream_open(instream **out, const char *path, instream_cpu cpu, char *errbuf,
+                  size_t errlen)
 {
     bool stdin_ = strcmp(path, "-") == 0;
     int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
@@ -611,13 +612,14 @@ int instream_open(instream **out, const char *path, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "%s", strerror(errno));
         return -1;
     }
-    int rc = instream_open_fd(out, fd, !stdin_, errbuf, errlen);
+    int rc = instream_open_fd(out, fd, !stdin_, cpu, errbuf, errlen);
     if (rc != 0 && !stdin_)
         close(fd);
     return rc;
 }
 
-int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t errlen)
+int instream_open_fd(instream **out, int fd, bool own_fd, instream_cpu cpu, char *errbuf,
+                     size_t errlen)
 {
     struct stat st;
     bool compressed;
@@ -655,11 +657,13 @@ int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t e
     }
     s->kind = detect(s->prefix, s->prefix_len, &compressed);
     /* An uncompressed regular file is read on the second thread as if
-     * decompressed by a copy, when a second CPU can run it: the analysis
-     * then parses bytes another core has just brought into the cache (see
-     * instream.h). With one CPU the thread would only add a copy. Pipes
-     * keep the buffer: a live `tcpdump -w - |` is passed on as it comes. */
-    bool ahead = compressed || (s->is_reg && st.st_size > 0 && sysconf(_SC_NPROCESSORS_ONLN) > 1);
+     * decompressed by a copy, when a second CPU can run it and the caller
+     * has no work of its own for it (instream_cpu): the analysis then
+     * parses bytes another core has just brought into the cache. With one
+     * CPU the thread would only add a copy. Pipes keep the buffer: a live
+     * `tcpdump -w - |` is passed on as it comes. */
+    bool ahead = compressed || (cpu == INSTREAM_CPU_SPARE && s->is_reg && st.st_size > 0 &&
+                                sysconf(_SC_NPROCESSORS_ONLN) > 1);
 
     if (ahead) {
         if (!compressed)
@@ -671,8 +675,9 @@ int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t e
             return -1;
         }
     } else {
-        /* A pipe, a terminal, or a file on one CPU: through a buffer that
-         * starts with the magic bytes already read. */
+        /* A pipe, a terminal, or a file on one CPU or with the second
+         * one taken: through a buffer that starts with the magic bytes
+         * already read. */
         s->kind = INSTREAM_PLAIN;
         s->cap = READ_CHUNK;
         s->buf = malloc(s->cap);

@@ -4,9 +4,10 @@
  * name) is decompressed on a second thread, streamed with bounded memory,
  * so that decompression and the analysis overlap; an uncompressed regular
  * file is read on that thread too (read-ahead), when there is a second
- * CPU; standard input, pipes and the rest are read into a buffer. The
- * capture-file readers (capfile.h) see one uniform window of
- * decompressed bytes and never know which it was.
+ * CPU and the caller leaves it free (instream_cpu); standard input, pipes
+ * and the rest are read into a buffer. The capture-file readers
+ * (capfile.h) see one uniform window of decompressed bytes and never know
+ * which it was.
  *
  * Why not a memory mapping: on the machines the benchmark runs on, a
  * replay parsing records straight out of a mapping of the page cache took
@@ -28,12 +29,28 @@ typedef struct instream instream;
 /* What the bytes were stored as, for messages. */
 typedef enum instream_kind {
     INSTREAM_READAHEAD, /* uncompressed regular file, read on the second thread */
-    INSTREAM_PLAIN,   /* uncompressed, read through a buffer (pipe, stdin, one CPU) */
+    INSTREAM_PLAIN,   /* uncompressed, read through a buffer (pipe, stdin, one CPU,
+                         or the second CPU taken) */
     INSTREAM_GZIP,    /* RFC 1952, concatenated members too */
     INSTREAM_ZSTD,    /* RFC 8878 frames, concatenated frames too */
     INSTREAM_LZ4,     /* LZ4 frame format */
     INSTREAM_XZ,      /* .xz container */
 } instream_kind;
+
+/* Whether the caller keeps the second CPU for work of its own, which
+ * decides how an uncompressed regular file is read. The read-ahead's copy
+ * costs the second CPU about five times what the same read() costs the
+ * reader's own thread (it writes lines the reader's core last held, where
+ * read() fills a buffer that stays in the reader's cache): worth it only
+ * while that CPU is idle otherwise. With the replay's analysis there,
+ * reading ahead saved no wall time in quiet spells, cost up to 16% of it
+ * in busy ones, and took a fifth more CPU time (bench/RESULTS.md,
+ * 2026-12-06, afternoon).
+ * Compressed input is decompressed on the second thread either way. */
+typedef enum instream_cpu {
+    INSTREAM_CPU_SPARE, /* nothing else runs there: read a plain file ahead */
+    INSTREAM_CPU_TAKEN, /* the caller's own work runs there: read() here */
+} instream_cpu;
 
 /* The largest window instream_peek() guarantees to make contiguous: more
  * than any block a reader accepts (pcapng blocks are capped below it). */
@@ -44,12 +61,14 @@ typedef enum instream_kind {
  * "is a directory", ...). The first bytes are read here to recognise a
  * compression format, so opening a pipe waits for its first six bytes (or
  * its end). */
-int instream_open(instream **out, const char *path, char *errbuf, size_t errlen);
+int instream_open(instream **out, const char *path, instream_cpu cpu, char *errbuf,
+                  size_t errlen);
 
 /* The same over a descriptor already open for reading (a pipe, a memfd:
  * the tests and the fuzz harness). own_fd: instream_close() closes it;
  * on failure it is left open either way. */
-int instream_open_fd(instream **out, int fd, bool own_fd, char *errbuf, size_t errlen);
+int instream_open_fd(instream **out, int fd, bool own_fd, instream_cpu cpu, char *errbuf,
+                     size_t errlen);
 
 /* Make at least `need` (<= INSTREAM_MAX_WINDOW) bytes from the current
  * position readable at *p, contiguous. Returns how many are readable

@@ -206,15 +206,32 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
     filters fs;
     int rc = 0;
 
-    if (instream_open(&s, path, why, sizeof why) != 0) {
+    /* Wireshark's analysis goes to the second CPU (offload.h) unless -v
+     * or --timeline need its results as each packet goes (or there is no
+     * second CPU, or the build has no analysis). A plain file is then
+     * read here: a read-ahead there would cost that CPU more than it
+     * saves this one (instream.h). */
+    offload *ol = r->verbose || r->tl != NULL ? NULL : offload_start(r->m);
+    instream_cpu cpu = ol != NULL ? INSTREAM_CPU_TAKEN : INSTREAM_CPU_SPARE;
+    if (instream_open(&s, path, cpu, why, sizeof why) != 0) {
         snprintf(errbuf, errlen, "%s: %s", name, why);
+        offload_stop(ol);
         return -1;
     }
     capfile_io io = {io_peek, io_consume, io_error, s};
     if (capfile_open(&f, &io, why, sizeof why) != 0) {
         snprintf(errbuf, errlen, "%s: %s", name, why);
         instream_close(s);
+        offload_stop(ol);
         return -1;
+    }
+    /* ... but not if a decompressor keeps that CPU busy already: with
+     * zstd or gzip input the two threads there would take longer than the
+     * analysis here. */
+    instream_kind kind = instream_get_kind(s);
+    if (kind != INSTREAM_READAHEAD && kind != INSTREAM_PLAIN) {
+        offload_stop(ol);
+        ol = NULL;
     }
     memset(&fs, 0, sizeof fs);
     fs.expr = r->filter;
@@ -222,13 +239,6 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
     pending ring[AHEAD];
     unsigned first = 0, queued = 0; /* ring[first] is the oldest frame waiting */
     status_file(r->st, name, instream_file_size(s));
-    /* Wireshark's analysis on the second CPU (offload.h), unless -v or
-     * --timeline need its results as each packet goes, or a decompressor
-     * keeps that CPU busy already: with zstd or gzip input the two
-     * threads there would take longer than the analysis here. */
-    instream_kind kind = instream_get_kind(s);
-    bool spare_cpu = kind == INSTREAM_READAHEAD || kind == INSTREAM_PLAIN;
-    offload *ol = r->verbose || r->tl != NULL || !spare_cpu ? NULL : offload_start(r->m);
     for (;;) {
         capfile_rec rec;
         capfile_status cs = capfile_next(f, &rec);

@@ -149,6 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size; i++)
         h = (h ^ data[i]) * 0x100000001b3u;
     bool by_pipe = (h >> 60) & 1;
+    /* A file is read ahead on the second thread or on this one. */
+    instream_cpu cpu = (h >> 61) & 1 ? INSTREAM_CPU_TAKEN : INSTREAM_CPU_SPARE;
     int fd;
     pthread_t t;
     writer w;
@@ -173,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(size == 0 || write(fd, data, size) == (ssize_t)size);
         FUZZ_ASSERT(lseek(fd, 0, SEEK_SET) == 0); /* read from the start */
     }
-    if (instream_open_fd(&s, fd, true, err, sizeof err) == 0) {
+    if (instream_open_fd(&s, fd, true, cpu, err, sizeof err) == 0) {
         FUZZ_ASSERT(instream_file_size(s) == (by_pipe ? -1 : (long long)size));
         read_through(s, data, size, h);
         instream_close(s);
