@@ -86,6 +86,11 @@ struct instream {
     unsigned head, count;
     bool done, stop;
     int wake[2]; /* written by instream_close to end a blocking read */
+    /* The caller's work for a thread that would wait (instream_set_idle):
+     * called under idle_mu only, never under mu. */
+    pthread_mutex_t idle_mu;
+    bool (*idle_fn)(void *ctx);
+    void *idle_ctx;
 
     /* Compressed, the thread's own: its input buffer, the magic bytes
      * read at open (fed first), and the chunk it is filling. */
@@ -199,6 +204,19 @@ static void publish(instream *s)
     s->filling = false;
 }
 
+/* With mu held, where a thread would wait: the caller's idle work, once,
+ * with mu released meanwhile (the other thread must be able to take or
+ * publish chunks). true if there was some: look again before waiting. */
+static bool idle_help(instream *s)
+{
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->idle_mu);
+    bool did = s->idle_fn != NULL && s->idle_fn(s->idle_ctx);
+    pthread_mutex_unlock(&s->idle_mu);
+    pthread_mutex_lock(&s->mu);
+    return did;
+}
+
 /* Room for decompressed bytes: the rest of the chunk being filled, or a
  * free chunk once the reader has released one. NULL when told to stop
  * (or out of memory: perr says). */
@@ -208,8 +226,10 @@ static uint8_t *out_room(instream *s, size_t *room)
         publish(s);
     if (!s->filling) {
         pthread_mutex_lock(&s->mu);
-        while (s->count == NCHUNK && !s->stop)
-            pthread_cond_wait(&s->room_cv, &s->mu);
+        while (s->count == NCHUNK && !s->stop) {
+            if (!idle_help(s))
+                pthread_cond_wait(&s->room_cv, &s->mu);
+        }
         bool stop = s->stop;
         s->fill = (s->head + s->count) % NCHUNK;
         pthread_mutex_unlock(&s->mu);
@@ -583,6 +603,7 @@ static int start_thread(instream *s, char *errbuf, size_t errlen)
     (void)fcntl(s->wake[0], F_SETFD, FD_CLOEXEC);
     (void)fcntl(s->wake[1], F_SETFD, FD_CLOEXEC);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->idle_mu, NULL);
     pthread_cond_init(&s->data_cv, NULL);
     pthread_cond_init(&s->room_cv, NULL);
     /* Signals (SIGINT, SIGTERM, ...) are the main thread's business. */
@@ -711,6 +732,7 @@ void instream_close(instream *s)
         } while (w < 0 && errno == EINTR);
         pthread_join(s->thread, NULL);
         pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->idle_mu);
         pthread_cond_destroy(&s->data_cv);
         pthread_cond_destroy(&s->room_cv);
     }
@@ -779,8 +801,10 @@ static bool next_chunk(instream *s)
         s->have_head = false;
         pthread_cond_signal(&s->room_cv);
     }
-    while (s->count == 0 && !s->done)
-        pthread_cond_wait(&s->data_cv, &s->mu);
+    while (s->count == 0 && !s->done) {
+        if (!idle_help(s))
+            pthread_cond_wait(&s->data_cv, &s->mu);
+    }
     bool got = s->count > 0;
     if (got) {
         s->have_head = true;
@@ -877,6 +901,16 @@ size_t instream_peek(instream *s, size_t need, const uint8_t **p)
     default:
         return peek_chunks(s, need, p);
     }
+}
+
+void instream_set_idle(instream *s, bool (*fn)(void *ctx), void *ctx)
+{
+    if (!s->thread_started)
+        return; /* no second thread, and nobody waits */
+    pthread_mutex_lock(&s->idle_mu); /* a call under way ends first */
+    s->idle_fn = fn;
+    s->idle_ctx = ctx;
+    pthread_mutex_unlock(&s->idle_mu);
 }
 
 void instream_consume(instream *s, size_t n)

@@ -80,6 +80,16 @@ int instream_open_fd(instream **out, int fd, bool own_fd, instream_cpu cpu, char
  * current 1 MiB chunk, a buffer what one read() brought. */
 size_t instream_peek(instream *s, size_t need, const uint8_t **p);
 
+/* Work for a thread that would otherwise wait: the second thread when
+ * it is ahead (its chunks all full), the reader's when it waits for
+ * bytes. fn(ctx) does one piece of it and returns true, or false if there
+ * was none (the thread then sleeps until its own wait is over). Called
+ * from either thread, one call at a time, with no lock of the stream
+ * held; fn NULL stops it, and returns once no call is under way. Only
+ * where a second thread runs (instream_get_kind: not INSTREAM_PLAIN);
+ * elsewhere nothing waits and this does nothing. */
+void instream_set_idle(instream *s, bool (*fn)(void *ctx), void *ctx);
+
 /* Step over n bytes of what the last peek made readable. */
 void instream_consume(instream *s, size_t n);
 

@@ -23,8 +23,26 @@ struct offload {
     unsigned head, nfull;
     tcpwm_batch *empty[NBATCH]; /* run, to be filled again */
     unsigned nempty;
-    bool stop; /* no more batches will come */
+    bool stop;     /* no more batches will come */
+    bool threaded; /* a thread of its own runs the batches; else offload_help */
+    bool running;  /* a batch is being run: the next waits for it (order) */
 };
+
+/* With mu held, a batch full and none running: runs the oldest, with mu
+ * released meanwhile, and gives it back as empty. */
+static void run_oldest(offload *o)
+{
+    tcpwm_batch *b = o->queue[o->head];
+    o->head = (o->head + 1) % NBATCH;
+    o->nfull--;
+    o->running = true;
+    pthread_mutex_unlock(&o->mu);
+    tcpwm_monitor_run_batch(o->m, b);
+    pthread_mutex_lock(&o->mu);
+    o->running = false;
+    o->empty[o->nempty++] = b;
+    pthread_cond_broadcast(&o->empty_cv);
+}
 
 static void *run(void *arg)
 {
@@ -35,14 +53,7 @@ static void *run(void *arg)
             pthread_cond_wait(&o->full_cv, &o->mu);
         if (o->nfull == 0)
             break; /* stopped, and every batch run */
-        tcpwm_batch *b = o->queue[o->head];
-        o->head = (o->head + 1) % NBATCH;
-        o->nfull--;
-        pthread_mutex_unlock(&o->mu);
-        tcpwm_monitor_run_batch(o->m, b);
-        pthread_mutex_lock(&o->mu);
-        o->empty[o->nempty++] = b;
-        pthread_cond_signal(&o->empty_cv);
+        run_oldest(o);
     }
     pthread_mutex_unlock(&o->mu);
     return NULL;
@@ -56,8 +67,14 @@ static tcpwm_batch *hand(void *ctx, tcpwm_batch *full)
     o->queue[(o->head + o->nfull) % NBATCH] = full;
     o->nfull++;
     pthread_cond_signal(&o->full_cv);
-    while (o->nempty == 0)
-        pthread_cond_wait(&o->empty_cv, &o->mu);
+    while (o->nempty == 0) {
+        /* Without a thread of its own, and nobody else running one: the
+         * replay's thread runs the oldest itself. */
+        if (!o->threaded && !o->running)
+            run_oldest(o);
+        else
+            pthread_cond_wait(&o->empty_cv, &o->mu);
+    }
     tcpwm_batch *b = o->empty[--o->nempty];
     pthread_mutex_unlock(&o->mu);
     return b;
@@ -70,7 +87,19 @@ static void free_all(offload *o)
     free(o);
 }
 
-offload *offload_start(tcpwm_monitor *m)
+/* Undoes what start() set up. */
+static void destroy(offload *o)
+{
+    pthread_cond_destroy(&o->empty_cv);
+    pthread_cond_destroy(&o->full_cv);
+    pthread_mutex_destroy(&o->mu);
+    free_all(o);
+}
+
+/* The batches and the lock, and m's analysis deferred to them; NULL (and
+ * nothing changed) when one CPU, a build without the analysis, or short
+ * of memory. */
+static offload *start(tcpwm_monitor *m, bool threaded)
 {
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
         return NULL;
@@ -78,6 +107,7 @@ offload *offload_start(tcpwm_monitor *m)
     if (o == NULL)
         return NULL;
     o->m = m;
+    o->threaded = threaded;
     for (unsigned k = 0; k < NBATCH; k++) {
         o->all[k] = tcpwm_batch_new();
         if (o->all[k] == NULL) {
@@ -105,22 +135,40 @@ offload *offload_start(tcpwm_monitor *m)
     /* Deferred first, then the thread: nothing is handed over before the
      * caller feeds the monitor again. */
     if (!tcpwm_monitor_defer_analysis(m, hand, o, o->all[0])) {
-        pthread_cond_destroy(&o->empty_cv);
-        pthread_cond_destroy(&o->full_cv);
-        pthread_mutex_destroy(&o->mu);
-        free_all(o);
-        return NULL;
-    }
-    if (pthread_create(&o->thread, NULL, run, o) != 0) {
-        /* Nothing was handed over: the batch being filled is all there is. */
-        tcpwm_monitor_run_batch(m, tcpwm_monitor_undefer_analysis(m));
-        pthread_cond_destroy(&o->empty_cv);
-        pthread_cond_destroy(&o->full_cv);
-        pthread_mutex_destroy(&o->mu);
-        free_all(o);
+        destroy(o);
         return NULL;
     }
     return o;
+}
+
+offload *offload_start(tcpwm_monitor *m)
+{
+    offload *o = start(m, true);
+    if (o != NULL && pthread_create(&o->thread, NULL, run, o) != 0) {
+        /* Nothing was handed over: the batch being filled is all there is. */
+        tcpwm_monitor_run_batch(m, tcpwm_monitor_undefer_analysis(m));
+        destroy(o);
+        return NULL;
+    }
+    return o;
+}
+
+offload *offload_start_shared(tcpwm_monitor *m)
+{
+    return start(m, false);
+}
+
+bool offload_help(void *ctx)
+{
+    offload *o = ctx;
+    bool did = false;
+    pthread_mutex_lock(&o->mu);
+    if (!o->threaded && !o->running && o->nfull > 0) {
+        run_oldest(o);
+        did = true;
+    }
+    pthread_mutex_unlock(&o->mu);
+    return did;
 }
 
 void offload_stop(offload *o)
@@ -132,11 +180,19 @@ void offload_stop(offload *o)
     o->queue[(o->head + o->nfull) % NBATCH] = last;
     o->nfull++;
     o->stop = true;
-    pthread_cond_signal(&o->full_cv);
-    pthread_mutex_unlock(&o->mu);
-    pthread_join(o->thread, NULL);
-    pthread_cond_destroy(&o->empty_cv);
-    pthread_cond_destroy(&o->full_cv);
-    pthread_mutex_destroy(&o->mu);
-    free_all(o);
+    if (o->threaded) {
+        pthread_cond_signal(&o->full_cv);
+        pthread_mutex_unlock(&o->mu);
+        pthread_join(o->thread, NULL);
+    } else {
+        /* What is left runs here, after a batch under way elsewhere. */
+        while (o->nfull > 0 || o->running) {
+            if (!o->running)
+                run_oldest(o);
+            else
+                pthread_cond_wait(&o->empty_cv, &o->mu);
+        }
+        pthread_mutex_unlock(&o->mu);
+    }
+    destroy(o);
 }

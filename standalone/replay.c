@@ -225,13 +225,15 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         offload_stop(ol);
         return -1;
     }
-    /* ... but not if a decompressor keeps that CPU busy already: with
-     * zstd or gzip input the two threads there would take longer than the
-     * analysis here. */
+    /* ... but not if a decompressor has that CPU: a third thread would
+     * take a share of both, the replay's too. The analysis then runs
+     * where either thread would wait (offload_start_shared). */
     instream_kind kind = instream_get_kind(s);
-    if (kind != INSTREAM_READAHEAD && kind != INSTREAM_PLAIN) {
+    if (ol != NULL && kind != INSTREAM_READAHEAD && kind != INSTREAM_PLAIN) {
         offload_stop(ol);
-        ol = NULL;
+        ol = offload_start_shared(r->m);
+        if (ol != NULL)
+            instream_set_idle(s, offload_help, ol);
     }
     memset(&fs, 0, sizeof fs);
     fs.expr = r->filter;
@@ -288,6 +290,7 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         if (arc != 0 && rc == 0)
             rc = arc;
     }
+    instream_set_idle(s, NULL, NULL); /* before ol goes */
     offload_stop(ol);
     if (rc == TCPWM_ENOMEM) {
         snprintf(errbuf, errlen, "%s: out of memory", name);

@@ -6,8 +6,11 @@
 #   - the shipped real captures together, with --top and --flows-json (the
 #     flow-end callback runs on the analysis thread);
 #   - a generated capture of 300,000 packets and 20,000 flows: plain (read
-#     ahead), zstd (decompressed on the reading thread), through a pipe,
-#     and with service ports (the analysis' per-service blocks).
+#     on the replay's thread, the analysis on its own), zstd (decompressed
+#     on the reading thread, the analysis run by whichever of the two
+#     threads would wait: offload_start_shared), through a pipe, and with
+#     service ports (the analysis' per-service blocks). The zstd replay
+#     must also give the plain one's exposition and top flows.
 # Usage: run.sh SOURCE_DIR WORK_DIR TESTED_BINARY GEN_CAPTURE
 set -eu
 SRC=$1
@@ -22,7 +25,7 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
     -DTCPWM_BUILD_PLUGIN=OFF >"$WORK/configure.log" 2>&1 ||
     { tail -20 "$WORK/configure.log"; exit 1; }
-cmake --build "$BUILD" --target tcp_window_monitor -j2 >"$WORK/build.log" 2>&1 ||
+cmake --build "$BUILD" --target tcp_window_monitor test_offload -j2 >"$WORK/build.log" 2>&1 ||
     { tail -20 "$WORK/build.log"; exit 1; }
 TSAN=$BUILD/tcp_window_monitor
 
@@ -60,10 +63,30 @@ check() {
 }
 
 rm -f "$WORK"/tsan.*
+# offload.c's shared mode, batches run by two threads (test_offload.c).
+if TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$WORK/tsan.offload" \
+    "$BUILD/tests/threads/test_offload" >"$WORK/offload.out" 2>&1; then
+    echo "ok   offload ($(tail -1 "$WORK/offload.out"))"
+else
+    echo "FAIL offload"
+    cat "$WORK"/tsan.offload* 2>/dev/null | head -60
+    tail -5 "$WORK/offload.out"
+    FAILED=1
+fi
 check real -r "$SRC"/tests/pcaps/real/*.pcap* --scope all -q --top 5 \
     --flows-json "$WORK/flows.json"
 check plain -r "$CAP" --scope all -q --top 10
-check zstd -r "$CAP.zst" --scope all -q
+check zstd -r "$CAP.zst" --scope all -q --top 10
+# Same packets, so the same figures, whichever thread ran which batch.
+if cmp -s "$WORK/plain.prom" "$WORK/zstd.tsan.prom" &&
+    grep -v 'tcp_window_monitor:' "$WORK/plain.out" >"$WORK/plain.top" &&
+    grep -v 'tcp_window_monitor:' "$WORK/zstd.out" >"$WORK/zstd.top" &&
+    [ -s "$WORK/zstd.top" ] && cmp -s "$WORK/plain.top" "$WORK/zstd.top"; then
+    echo "ok   zstd = plain"
+else
+    echo "FAIL zstd = plain: diff $WORK/plain.prom $WORK/zstd.tsan.prom, $WORK/plain.top $WORK/zstd.top"
+    FAILED=1
+fi
 check services -r "$CAP" --scope all -q --service-ports 443,993 --flows-json "$WORK/f2.json"
 # A pipe: standard input, read by the reading thread.
 if TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$WORK/tsan.pipe" \
