@@ -37,6 +37,19 @@
 /* A pipe that has given nothing for this long has stalled (milliseconds). */
 #define PIPE_STALL_MS 20
 
+/* Where read() puts bytes. The kernel copies a file's page-cache pages
+ * with `rep movsb`; when the destination sits 1 to 31 bytes past the
+ * source modulo 4096, each load of that copy aliases a store still in
+ * flight (the CPU compares only an address's low 12 bits) and waits for
+ * it. malloc() returns blocks 16 bytes into a page, so a chunk read from
+ * a page-aligned file offset took 3 to 5 times as long: 0.20-0.37 s
+ * instead of 0.05-0.09 s for the 498 MB bench capture (bench/RESULTS.md).
+ * Buffers are therefore aligned to READ_ALIGN, and each read lands where
+ * the input offset it reads from would: same address modulo READ_ALIGN
+ * (the read-ahead's chunks are filled whole, from offset 0, so each
+ * starts at a multiple of OUT_CHUNK). */
+#define READ_ALIGN 64u
+
 /* Memory a decoder may take for its history, whatever the file asks:
  * xz -9 needs 65 MiB, zstd's default window limit is 128 MiB (2^27, the
  * largest window its levels 1-19 use). Beyond, the input is refused. */
@@ -237,7 +250,7 @@ static uint8_t *out_room(instream *s, size_t *room)
             return NULL;
         /* Chunks are allocated on first use: a small file needs one. */
         if (s->ring[s->fill].data == NULL) {
-            s->ring[s->fill].data = malloc(OUT_CHUNK);
+            s->ring[s->fill].data = aligned_alloc(READ_ALIGN, OUT_CHUNK);
             if (s->ring[s->fill].data == NULL) {
                 seterr(s->perr, "out of memory");
                 return NULL;
@@ -309,8 +322,12 @@ static int read_input(instream *s, uint8_t *dst, size_t len, size_t *got)
 /* Refills the empty input buffer (as read_input). */
 static int in_refill(instream *s)
 {
-    s->in_pos = s->in_len = 0;
-    return read_input(s, s->in, IN_CHUNK, &s->in_len);
+    /* Where the input offset says (READ_ALIGN). */
+    size_t at = (size_t)s->in_total % READ_ALIGN, got = 0;
+    s->in_pos = s->in_len = at;
+    int r = read_input(s, s->in + at, IN_CHUNK - at, &got);
+    s->in_len += got;
+    return r;
 }
 
 /* Every decoder runs the same loop (run_decoder): feed input when the
@@ -593,7 +610,7 @@ static int start_thread(instream *s, char *errbuf, size_t errlen)
     int e;
 
     /* A decompressor's input buffer; the read-ahead reads into the chunks. */
-    if (s->kind != INSTREAM_READAHEAD && (s->in = malloc(IN_CHUNK)) == NULL)
+    if (s->kind != INSTREAM_READAHEAD && (s->in = aligned_alloc(READ_ALIGN, IN_CHUNK)) == NULL)
         goto nomem;
     if (pipe(s->wake) != 0) {
         s->wake[0] = s->wake[1] = -1;
@@ -701,7 +718,7 @@ int instream_open_fd(instream **out, int fd, bool own_fd, instream_cpu cpu, char
          * already read. */
         s->kind = INSTREAM_PLAIN;
         s->cap = READ_CHUNK;
-        s->buf = malloc(s->cap);
+        s->buf = aligned_alloc(READ_ALIGN, s->cap);
         if (s->buf == NULL) {
             snprintf(errbuf, errlen, "out of memory");
             free(s);
@@ -756,23 +773,31 @@ static size_t peek_plain(instream *s, size_t need, const uint8_t **p)
     while (s->end - s->start < need && !s->ended) {
         size_t have = s->end - s->start, want = need + READ_CHUNK;
         if (s->cap - s->start < want) {
-            /* have < need: a small move, once a buffer's worth of input. */
-            memmove(s->buf, s->buf + s->start, have);
-            s->start = 0;
-            s->end = have;
-        }
-        if (s->cap < want) {
-            size_t ncap = s->cap * 2 > want ? s->cap * 2 : want;
-            if (ncap > (size_t)INSTREAM_MAX_WINDOW + READ_CHUNK)
-                ncap = (size_t)INSTREAM_MAX_WINDOW + READ_CHUNK;
-            uint8_t *nb = realloc(s->buf, ncap);
-            if (nb == NULL) {
-                seterr(s->err, "out of memory for a %zu-byte window", need);
-                s->ended = true;
-                break;
+            /* have < need: a small move, once a buffer's worth of input,
+             * to where the input offset of its first byte says
+             * (READ_ALIGN), into a larger buffer if need be. */
+            size_t at = (size_t)(s->read_total - (long long)have) % READ_ALIGN;
+            if (s->cap < at + want) {
+                size_t ncap = s->cap * 2 > at + want ? s->cap * 2 : at + want;
+                if (ncap > (size_t)INSTREAM_MAX_WINDOW + READ_CHUNK + READ_ALIGN)
+                    ncap = (size_t)INSTREAM_MAX_WINDOW + READ_CHUNK + READ_ALIGN;
+                /* aligned_alloc wants a multiple of the alignment. */
+                ncap = (ncap + READ_ALIGN - 1) / READ_ALIGN * READ_ALIGN;
+                uint8_t *nb = aligned_alloc(READ_ALIGN, ncap);
+                if (nb == NULL) {
+                    seterr(s->err, "out of memory for a %zu-byte window", need);
+                    s->ended = true;
+                    break;
+                }
+                memcpy(nb + at, s->buf + s->start, have);
+                free(s->buf);
+                s->buf = nb;
+                s->cap = ncap;
+            } else {
+                memmove(s->buf + at, s->buf + s->start, have);
             }
-            s->buf = nb;
-            s->cap = ncap;
+            s->start = at;
+            s->end = at + have;
         }
         ssize_t n = read_some(s->fd, s->buf + s->end, s->cap - s->end);
         if (n < 0) {
