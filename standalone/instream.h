@@ -4,8 +4,8 @@
  * name) is decompressed on a second thread, streamed with bounded memory,
  * so that decompression and the analysis overlap; an uncompressed regular
  * file is read on that thread too (read-ahead), when there is a second
- * CPU and the caller leaves it free (instream_cpu); standard input, pipes
- * and the rest are read into a buffer. The capture-file readers
+ * CPU and the caller does not keep it (instream_cpu); standard input,
+ * pipes and the rest are read into a buffer. The capture-file readers
  * (capfile.h) see one uniform window of decompressed bytes and never know
  * which it was.
  *
@@ -30,22 +30,21 @@ typedef struct instream instream;
 typedef enum instream_kind {
     INSTREAM_READAHEAD, /* uncompressed regular file, read on the second thread */
     INSTREAM_PLAIN,   /* uncompressed, read through a buffer (pipe, stdin, one CPU,
-                         or the second CPU taken) */
+                         or INSTREAM_CPU_TAKEN) */
     INSTREAM_GZIP,    /* RFC 1952, concatenated members too */
     INSTREAM_ZSTD,    /* RFC 8878 frames, concatenated frames too */
     INSTREAM_LZ4,     /* LZ4 frame format */
     INSTREAM_XZ,      /* .xz container */
 } instream_kind;
 
-/* Whether the caller keeps the second CPU for work of its own, which
- * decides how an uncompressed regular file is read. The read-ahead's copy
- * costs the second CPU about five times what the same read() costs the
- * reader's own thread (it writes lines the reader's core last held, where
- * read() fills a buffer that stays in the reader's cache): worth it only
- * while that CPU is idle otherwise. With the replay's analysis there,
- * reading ahead saved no wall time in quiet spells, cost up to 16% of it
- * in busy ones, and took a fifth more CPU time (bench/RESULTS.md,
- * 2026-12-06, afternoon).
+/* Whether the caller keeps the second CPU for a thread of its own, which
+ * decides how an uncompressed regular file is read: ahead on the second
+ * thread (SPARE), or by read() on the reader's (TAKEN, as with one CPU).
+ * Reading ahead costs the second CPU about what the same read() would
+ * cost the reader (0.05-0.09 s for the benchmark's 498 MB, with buffers
+ * aligned as instream.c's READ_ALIGN says), and work of the caller's own
+ * can run on that thread where it would wait (instream_set_idle), as the
+ * replay's analysis does. TAKEN is for a caller that cannot share it.
  * Compressed input is decompressed on the second thread either way. */
 typedef enum instream_cpu {
     INSTREAM_CPU_SPARE, /* nothing else runs there: read a plain file ahead */

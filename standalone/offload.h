@@ -8,10 +8,10 @@
  *
  * Only for a replay that neither prints per packet (-v) nor snapshots the
  * metrics as it goes (--timeline): the monitor's results for those come a
- * batch late (monitor.h); and only with a second CPU. For input that is
- * decompressed, whose decompressor has that CPU, there is no thread of
- * its own: see offload_start_shared. While offloaded, the flow-end
- * callback runs on the thread that runs the batch. */
+ * batch late (monitor.h); and only with a second CPU. For input read
+ * ahead or decompressed, whose reading thread has that CPU, there is no
+ * thread of its own: see offload_start_shared. While offloaded, the
+ * flow-end callback runs on the thread that runs the batch. */
 #ifndef TCPWM_CLI_OFFLOAD_H
 #define TCPWM_CLI_OFFLOAD_H
 
@@ -25,12 +25,14 @@ typedef struct offload offload;
 offload *offload_start(tcpwm_monitor *m);
 
 /* The same without a thread of its own, for a replay whose second CPU
- * decompresses (instream.h): full batches are run, in order and one at a
- * time, by whichever thread would otherwise wait. The decompressor when
- * it is ahead and the replay's thread when it waits for bytes call
- * offload_help (instream_set_idle); the replay's thread, out of empty
- * batches, runs the oldest itself. So the analysis fills the gaps of
- * both CPUs instead of a third thread taking a share of each. */
+ * reads ahead or decompresses (instream.h): full batches are run, in
+ * order and one at a time, by whichever thread would otherwise wait. The
+ * reading thread when it is ahead and the replay's thread when it waits
+ * for bytes call offload_help (instream_set_idle); the replay's thread,
+ * out of empty batches, runs the oldest itself. So the analysis fills
+ * the gaps of both CPUs instead of a third thread taking a share of each
+ * (on the benchmark's plain capture the reading thread ran all 306
+ * batches and the replay's thread never waited). */
 offload *offload_start_shared(tcpwm_monitor *m);
 
 /* An instream idle function (ctx: an offload from offload_start_shared):

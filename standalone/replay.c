@@ -206,34 +206,32 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
     filters fs;
     int rc = 0;
 
-    /* Wireshark's analysis goes to the second CPU (offload.h) unless -v
-     * or --timeline need its results as each packet goes (or there is no
-     * second CPU, or the build has no analysis). A plain file is then
-     * read here: a read-ahead there would cost that CPU more than it
-     * saves this one (instream.h). */
-    offload *ol = r->verbose || r->tl != NULL ? NULL : offload_start(r->m);
-    instream_cpu cpu = ol != NULL ? INSTREAM_CPU_TAKEN : INSTREAM_CPU_SPARE;
-    if (instream_open(&s, path, cpu, why, sizeof why) != 0) {
+    if (instream_open(&s, path, INSTREAM_CPU_SPARE, why, sizeof why) != 0) {
         snprintf(errbuf, errlen, "%s: %s", name, why);
-        offload_stop(ol);
         return -1;
     }
     capfile_io io = {io_peek, io_consume, io_error, s};
     if (capfile_open(&f, &io, why, sizeof why) != 0) {
         snprintf(errbuf, errlen, "%s: %s", name, why);
         instream_close(s);
-        offload_stop(ol);
         return -1;
     }
-    /* ... but not if a decompressor has that CPU: a third thread would
-     * take a share of both, the replay's too. The analysis then runs
-     * where either thread would wait (offload_start_shared). */
-    instream_kind kind = instream_get_kind(s);
-    if (ol != NULL && kind != INSTREAM_READAHEAD && kind != INSTREAM_PLAIN) {
-        offload_stop(ol);
-        ol = offload_start_shared(r->m);
-        if (ol != NULL)
-            instream_set_idle(s, offload_help, ol);
+    /* Wireshark's analysis leaves this thread (offload.h) unless -v or
+     * --timeline need its results as each packet goes (or there is no
+     * second CPU, or the build has no analysis). A file read ahead or
+     * decompressed has a thread on the second CPU already: the analysis
+     * runs where either thread would wait (offload_start_shared), since a
+     * third busy thread would take a share of the replay's CPU too. A
+     * pipe, read here, gives the analysis a thread of its own. */
+    offload *ol = NULL;
+    if (!r->verbose && r->tl == NULL) {
+        if (instream_get_kind(s) != INSTREAM_PLAIN) {
+            ol = offload_start_shared(r->m);
+            if (ol != NULL)
+                instream_set_idle(s, offload_help, ol);
+        } else {
+            ol = offload_start(r->m);
+        }
     }
     memset(&fs, 0, sizeof fs);
     fs.expr = r->filter;

@@ -6,9 +6,10 @@
 #   - the shipped real captures together, with --top and --flows-json (the
 #     flow-end callback runs on the analysis thread);
 #   - a generated capture of 300,000 packets and 20,000 flows: plain (read
-#     on the replay's thread, the analysis on its own), zstd (decompressed
-#     on the reading thread, the analysis run by whichever of the two
-#     threads would wait: offload_start_shared), through a pipe, and with
+#     ahead on the reading thread) and zstd (decompressed there), the
+#     analysis run by whichever of the two threads would wait
+#     (offload_start_shared); through a pipe (read on the replay's thread,
+#     the analysis on a thread of its own: offload_start); and with
 #     service ports (the analysis' per-service blocks). The zstd replay
 #     must also give the plain one's exposition and top flows.
 # Usage: run.sh SOURCE_DIR WORK_DIR TESTED_BINARY GEN_CAPTURE
@@ -88,9 +89,10 @@ else
     FAILED=1
 fi
 check services -r "$CAP" --scope all -q --service-ports 443,993 --flows-json "$WORK/f2.json"
-# A pipe: standard input, read by the reading thread.
-if TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$WORK/tsan.pipe" \
-    "$TSAN" -r - --scope all -q -o "$WORK/pipe.tsan.prom" <"$CAP" >"$WORK/pipe.out" 2>&1 &&
+# A pipe (not a file on standard input, which is read ahead): read on the
+# replay's thread, the analysis on a thread of its own.
+if cat "$CAP" | TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$WORK/tsan.pipe" \
+    "$TSAN" -r - --scope all -q -o "$WORK/pipe.tsan.prom" >"$WORK/pipe.out" 2>&1 &&
     "$REF" -r "$CAP" --scope all -q -o "$WORK/pipe.prom" && cmp -s "$WORK/pipe.prom" "$WORK/pipe.tsan.prom"; then
     echo "ok   pipe"
 else
