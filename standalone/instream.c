@@ -219,7 +219,11 @@ static void publish(instream *s)
 
 /* With mu held, where a thread would wait: the caller's idle work, once,
  * with mu released meanwhile (the other thread must be able to take or
- * publish chunks). true if there was some: look again before waiting. */
+ * publish chunks). true if there was some. Either way the caller looks
+ * again before it waits: what the other thread did meanwhile, and the
+ * signal it sent, would otherwise be missed, and both would wait for ever
+ * (instream.plain and the codecs' cases check it with a slow idle
+ * function). */
 static bool idle_help(instream *s)
 {
     pthread_mutex_unlock(&s->mu);
@@ -240,7 +244,7 @@ static uint8_t *out_room(instream *s, size_t *room)
     if (!s->filling) {
         pthread_mutex_lock(&s->mu);
         while (s->count == NCHUNK && !s->stop) {
-            if (!idle_help(s))
+            if (!idle_help(s) && s->count == NCHUNK && !s->stop)
                 pthread_cond_wait(&s->room_cv, &s->mu);
         }
         bool stop = s->stop;
@@ -827,7 +831,7 @@ static bool next_chunk(instream *s)
         pthread_cond_signal(&s->room_cv);
     }
     while (s->count == 0 && !s->done) {
-        if (!idle_help(s))
+        if (!idle_help(s) && s->count == 0 && !s->done)
             pthread_cond_wait(&s->data_cv, &s->mu);
     }
     bool got = s->count > 0;

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -398,12 +399,77 @@ static void expect_failure(const char *path, size_t min_good, bool exact, const 
 
 /* ---- Cases ------------------------------------------------------------------ */
 
+/* An idle function that finds nothing to do, slowly. The thread that
+ * calls it has let go of the stream's lock meanwhile, so the other one
+ * moves on: publishes chunks until the ring is full, or frees them, and
+ * signals. A caller that then waits without looking again has missed that
+ * signal, and both threads wait for ever. */
+static bool slow_idle(void *ctx)
+{
+    atomic_ulong *calls = ctx;
+    atomic_fetch_add(calls, 1);
+    struct timespec pause = {0, 2000000}; /* 2 ms: a batch of the replay's analysis */
+    nanosleep(&pause, NULL);
+    return false;
+}
+
+typedef struct reader_job {
+    instream *s;
+    mode m;
+    const char *name;
+    size_t got;
+    atomic_int done;
+} reader_job;
+
+static void *reader_run(void *arg)
+{
+    reader_job *j = arg;
+    j->got = read_through(j->s, j->m, orig, orig_len, false, j->name);
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+/* path read through in mode m with slow_idle as the idle work, on a thread
+ * of its own, watched: a reader and a reading thread that both wait end
+ * the test with a message instead of hanging it. */
+static void expect_no_lost_wakeup(const char *path, mode m)
+{
+    atomic_ulong calls;
+    atomic_init(&calls, 0);
+    instream *s = open_path(path);
+    if (s == NULL)
+        return;
+    instream_set_idle(s, slow_idle, &calls);
+    reader_job j = {.s = s, .m = m, .name = path};
+    atomic_init(&j.done, 0);
+    pthread_t t;
+    if (pthread_create(&t, NULL, reader_run, &j) != 0)
+        exit(2);
+    struct timespec tick = {0, 10000000};
+    for (int k = 0; k < 3000 && !atomic_load(&j.done); k++) /* 30 s */
+        nanosleep(&tick, NULL);
+    if (!atomic_load(&j.done)) {
+        fprintf(stderr, "FAIL %s, %s windows, a slow idle function: no progress in 30 s "
+                        "(the reader and the reading thread both wait: a wake-up lost)\n",
+                path, mode_name[m]);
+        _exit(1);
+    }
+    pthread_join(t, NULL);
+    CHECK_EQ_U64(j.got, orig_len);
+    CHECK(atomic_load(&calls) > 0);
+    instream_set_idle(s, NULL, NULL);
+    instream_close(s);
+}
+
 static void case_plain(void)
 {
     /* A regular file is read ahead on the second thread, given a second
      * CPU to run it that the caller leaves free; else on this thread. */
     expect_original(wpath("orig.bin"),
                     sysconf(_SC_NPROCESSORS_ONLN) > 1 ? INSTREAM_READAHEAD : INSTREAM_PLAIN);
+    /* The read-ahead with idle work (the replay's analysis), slow. */
+    for (int round = 0; round < 3; round++)
+        expect_no_lost_wakeup(wpath("orig.bin"), round == 1 ? LARGE : WHOLE);
 
     /* Standard input, as "-r -" opens it. */
     int saved = dup(STDIN_FILENO);
@@ -603,6 +669,10 @@ static void case_codec(const codec *c)
             CHECK_EQ_U64(atomic_load(&ic.calls), calls);
         }
     }
+
+    /* Idle work that finds nothing to do, slowly, on both sides. */
+    for (int round = 0; round < 3; round++)
+        expect_no_lost_wakeup(wpath(one), round == 1 ? LARGE : WHOLE);
 
     /* Three streams one after another. */
     snprintf(cat, sizeof cat, "cat.%s", c->ext);
