@@ -273,8 +273,9 @@ int replay_file(replay *r, const char *path, char *errbuf, size_t errlen)
         pending *soon = &ring[(first + FLOW_AHEAD) % AHEAD];
         if (soon->st == TCPWM_DECODE_TCP)
             tcpwm_monitor_prefetch_flow(r->m, &soon->hint);
+        /* Only for an analysis in line: handed over, it is not ours. */
         const pending *next = &ring[(first + 1) % AHEAD];
-        if (next->st == TCPWM_DECODE_TCP)
+        if (ol == NULL && next->st == TCPWM_DECODE_TCP)
             tcpwm_monitor_prefetch_analysis(r->m, &next->hint);
         rc = analyze(r, name, s, &ring[first]);
         first = (first + 1) % AHEAD;
