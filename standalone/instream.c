@@ -602,6 +602,13 @@ static void *decompress_main(void *arg)
     pthread_mutex_lock(&s->mu);
     s->done = true;
     pthread_cond_signal(&s->data_cv);
+    /* The caller's idle work goes on while the reader has chunks to take
+     * (the replay's analysis of the last megabytes): else the reader would
+     * be left all of it at the end. */
+    while (s->count > 0 && !s->stop) {
+        if (!idle_help(s) && s->count > 0 && !s->stop)
+            pthread_cond_wait(&s->room_cv, &s->mu);
+    }
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
